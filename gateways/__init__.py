@@ -64,13 +64,18 @@ class OutboundSms:
 
 @dataclass(frozen=True, slots=True)
 class InboundSms:
-    """One message from a user, as the provider reported it."""
+    """One message from a user, as the provider reported it.
+
+    `event` is empty for a text message; channels with events (WeChat) set it to
+    'subscribe', 'unsubscribe' or another provider event name, with `text` empty.
+    """
 
     sender: str
     text: str
     external_id: str
     received_at: datetime
     recipient: str = ""
+    event: str = ""
 
 
 @dataclass(frozen=True, slots=True)
