@@ -1,0 +1,67 @@
+"""One injectable clock: the service stores UTC and shows Asia/Shanghai at the edges.
+
+Everything that asks "what time is it" takes a `Clock`, so tests and the replay tool can
+move time by hand (postings expiring, quiet hours, scheduled alerts) without sleeping.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+_DB_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class Clock(Protocol):
+    """Anything that tells the current time as an aware UTC datetime."""
+
+    def now(self) -> datetime:
+        """Return the current time in UTC."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        """Return the current time in UTC."""
+        return datetime.now(UTC)
+
+
+class ManualClock:
+    """A clock that moves only when told to; for tests and replays."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
+        if self._now.tzinfo is None:
+            raise ValueError("ManualClock needs an aware datetime")
+
+    def now(self) -> datetime:
+        """Return the clock's current time."""
+        return self._now
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move the clock forward and return the new time."""
+        self._now += delta
+        return self._now
+
+    def set(self, when: datetime) -> None:
+        """Jump to a given aware time."""
+        self._now = when.astimezone(UTC)
+
+
+def to_db(when: datetime) -> str:
+    """Format an aware datetime as the sortable UTC text the store keeps."""
+    return when.astimezone(UTC).strftime(_DB_FORMAT)
+
+
+def from_db(text: str) -> datetime:
+    """Parse the store's UTC text back into an aware datetime."""
+    return datetime.strptime(text, _DB_FORMAT).replace(tzinfo=UTC)
+
+
+def local(when: datetime, zone: ZoneInfo = SHANGHAI) -> datetime:
+    """Show an aware datetime in the service's local zone (Asia/Shanghai by default)."""
+    return when.astimezone(zone)
