@@ -1,0 +1,171 @@
+"""SQL for the message record (hash-chained, append-only) and received inbound messages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from farmer_mailbox.audit import GENESIS, entry_hash
+from farmer_mailbox.clock import from_db, to_db
+from farmer_mailbox.models import RecordEntry
+from farmer_mailbox.store.base import SqlBase
+
+_LOG_COLUMNS = "id, at, kind, channel, user_id, address, text, gateway, external_id, detail, prev_hash, hash"
+
+
+@dataclass(frozen=True, slots=True)
+class NewRecord:
+    """An entry for the message record: a message in or out, or an event such as a registration."""
+
+    kind: str
+    channel: str
+    at: datetime
+    user_id: int | None = None
+    address: str = ""
+    text: str = ""
+    gateway: str = ""
+    external_id: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """An inbound message as stored, waiting to be processed."""
+
+    id: int
+    gateway: str
+    external_id: str
+    channel: str
+    sender: str
+    recipient: str
+    text: str
+    event: str
+    received_at: datetime
+    log_id: int
+
+
+def _entry(row: aiosqlite.Row) -> RecordEntry:
+    return RecordEntry(
+        id=row["id"], at=from_db(row["at"]), kind=row["kind"], channel=row["channel"],
+        user_id=row["user_id"], address=row["address"], text=row["text"], gateway=row["gateway"],
+        external_id=row["external_id"], detail=row["detail"], prev_hash=row["prev_hash"], hash=row["hash"],
+    )
+
+
+def _received(row: aiosqlite.Row) -> Received:
+    return Received(
+        id=row["id"], gateway=row["gateway"], external_id=row["external_id"], channel=row["channel"],
+        sender=row["sender"], recipient=row["recipient"], text=row["text"], event=row["event"],
+        received_at=from_db(row["received_at"]), log_id=row["log_id"],
+    )
+
+
+class RecordReads(SqlBase):
+    """Message record and inbound queries."""
+
+    async def iter_record_rows(self, batch: int = 5000) -> AsyncIterator[dict[str, object]]:
+        """Every record entry as a plain dict, in id order (for verification)."""
+        last = 0
+        while True:
+            rows = await self._all(
+                f"SELECT {_LOG_COLUMNS} FROM message_log WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
+            )
+            if not rows:
+                return
+            for row in rows:
+                yield dict(row)
+            last = rows[-1]["id"]
+
+    async def record_for_user(self, user_id: int, limit: int = 50) -> list[RecordEntry]:
+        """The latest record entries about one user, newest first."""
+        rows = await self._all(
+            f"SELECT {_LOG_COLUMNS} FROM message_log WHERE user_id = ? ORDER BY id DESC LIMIT ?",
+            (user_id, limit),
+        )
+        return [_entry(r) for r in rows]
+
+    async def record_tail(self, limit: int = 20) -> list[RecordEntry]:
+        """The latest record entries, newest first."""
+        rows = await self._all(f"SELECT {_LOG_COLUMNS} FROM message_log ORDER BY id DESC LIMIT ?", (limit,))
+        return [_entry(r) for r in rows]
+
+    async def record_referenced_max(self) -> int:
+        """The highest record id other tables point at (a deleted tail entry shows up here)."""
+        return int(await self._value("SELECT COALESCE(MAX(log_id), 0) FROM inbound"))
+
+    async def pending_inbound(self, limit: int = 100) -> list[Received]:
+        """Inbound messages received but not yet processed, oldest first."""
+        rows = await self._all(
+            "SELECT * FROM inbound WHERE status = 'received' ORDER BY id LIMIT ?", (limit,)
+        )
+        return [_received(r) for r in rows]
+
+    async def count_pending_inbound(self) -> int:
+        """How many inbound messages wait for processing."""
+        return int(await self._value("SELECT COUNT(*) FROM inbound WHERE status = 'received'"))
+
+
+class RecordWrites(SqlBase):
+    """Appends to the message record and inbound bookkeeping."""
+
+    _head: tuple[int, str] | None
+
+    async def _chain_head(self) -> tuple[int, str]:
+        if self._head is None:
+            row = await self._one("SELECT id, hash FROM message_log ORDER BY id DESC LIMIT 1")
+            self._head = (row["id"], row["hash"]) if row else (0, GENESIS)
+        return self._head
+
+    async def append_record(self, new: NewRecord) -> RecordEntry:
+        """Append one entry to the record, chained to the current head."""
+        return (await self.append_records([new]))[0]
+
+    async def append_records(self, news: Sequence[NewRecord]) -> list[RecordEntry]:
+        """Append entries in order, each chained to the one before, in one statement."""
+        if not news:
+            return []
+        head_id, head_hash = await self._chain_head()
+        entries: list[RecordEntry] = []
+        for new in news:
+            head_id += 1
+            fields: dict[str, object] = {
+                "id": head_id, "at": to_db(new.at), "kind": new.kind, "channel": new.channel,
+                "user_id": new.user_id, "address": new.address, "text": new.text, "gateway": new.gateway,
+                "external_id": new.external_id, "detail": new.detail,
+            }
+            digest = entry_hash(head_hash, fields)
+            entries.append(RecordEntry(head_id, new.at, new.kind, new.channel, new.user_id, new.address,
+                                       new.text, new.gateway, new.external_id, new.detail, head_hash, digest))
+            head_hash = digest
+        await self._many(
+            f"INSERT INTO message_log ({_LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(e.id, to_db(e.at), e.kind, e.channel, e.user_id, e.address, e.text, e.gateway, e.external_id,
+              e.detail, e.prev_hash, e.hash) for e in entries],
+        )
+        self._head = (head_id, head_hash)
+        return entries
+
+    async def record_inbound(self, new: NewRecord, recipient: str = "", event: str = "") -> int | None:
+        """Store an inbound message and its record entry; None when this provider id was seen."""
+        seen = await self._value(
+            "SELECT id FROM inbound WHERE gateway = ? AND external_id = ?", (new.gateway, new.external_id)
+        )
+        if seen is not None:
+            return None
+        entry = await self.append_record(new)
+        return await self._insert(
+            "INSERT INTO inbound (gateway, external_id, channel, sender, recipient, text, event, "
+            "received_at, user_id, log_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (new.gateway, new.external_id, new.channel, new.address, recipient, new.text, event,
+             to_db(new.at), new.user_id, entry.id),
+        )
+
+    async def finish_inbound(self, inbound_id: int, ok: bool, error: str = "") -> None:
+        """Mark an inbound message processed (done) or failed with a reason."""
+        await self._exec(
+            "UPDATE inbound SET status = ?, error = ? WHERE id = ?",
+            ("done" if ok else "failed", error, inbound_id),
+        )

@@ -1,0 +1,166 @@
+"""SQLite under asyncio: one writer connection behind a lock, one reader, numbered migrations.
+
+All writes go through `transaction()`: an asyncio lock around `BEGIN IMMEDIATE`, so there is
+exactly one writer and no SQLITE_BUSY between our own tasks. WAL lets the reader connection
+serve queries while a write is in progress. Foreign keys are on for both connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from farmer_mailbox.store.sql_outbox import OutboxReads, OutboxWrites
+from farmer_mailbox.store.sql_record import RecordReads, RecordWrites
+from farmer_mailbox.store.sql_regions import RegionReads, RegionWrites
+from farmer_mailbox.store.sql_users import UserReads, UserWrites
+
+log = logging.getLogger(__name__)
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=10000",
+    "PRAGMA temp_store=MEMORY",
+    "PRAGMA cache_size=-65536",
+)
+
+
+def migration_files() -> list[tuple[int, str, str]]:
+    """Return (number, name, sql) for every packaged migration, in order."""
+    base = resources.files("farmer_mailbox.store") / "migrations"
+    found = []
+    for entry in base.iterdir():
+        match = re.fullmatch(r"(\d{4})_(\w+)\.sql", entry.name)
+        if match:
+            found.append((int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+async def _connect(path: str) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    for pragma in _PRAGMAS:
+        await conn.execute(pragma)
+    return conn
+
+
+class SqliteTx(UserReads, UserWrites, RegionReads, RegionWrites, RecordReads, OutboxReads, OutboxWrites):
+    """One write transaction: every read and write method runs on the writer connection."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._head: tuple[int, str] | None = None
+
+    async def savepoint(self, name: str) -> None:
+        """Open a savepoint, so part of the transaction can be undone alone."""
+        await self._conn.execute(f"SAVEPOINT {name}")
+
+    async def release(self, name: str) -> None:
+        """Keep what was done since the savepoint."""
+        await self._conn.execute(f"RELEASE {name}")
+
+    async def rollback_to(self, name: str) -> None:
+        """Undo what was done since the savepoint (and forget the cached record head)."""
+        await self._conn.execute(f"ROLLBACK TO {name}")
+        await self._conn.execute(f"RELEASE {name}")
+        self._head = None
+
+
+class SqliteStore(UserReads, RegionReads, RecordReads, OutboxReads):
+    """The store: reads on the reader connection, writes through `transaction()`."""
+
+    def __init__(self, path: str, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+        self.path = path
+        self._writer = writer
+        self._conn = reader
+        self._lock = asyncio.Lock()
+        self._closed = False
+
+    @classmethod
+    async def open(cls, path: str | Path) -> SqliteStore:
+        """Open (creating if missing) the database file and its parent directory."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writer = await _connect(str(path))
+        reader = await _connect(str(path))
+        return cls(str(path), writer, reader)
+
+    async def close(self) -> None:
+        """Close both connections (waits for a running transaction); closing twice is harmless."""
+        async with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            await self._conn.close()
+            await self._writer.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqliteTx]:
+        """Run a block as the single writer: BEGIN IMMEDIATE, COMMIT, or ROLLBACK on error."""
+        async with self._lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqliteTx(self._writer)
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    async def schema_version(self) -> int:
+        """Return the highest applied migration number (0 for an empty database)."""
+        async with self._conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
+        ) as cur:
+            if await cur.fetchone() is None:
+                return 0
+        async with self._conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def migrate(self) -> list[int]:
+        """Apply every migration not yet applied, each in its own transaction; return them."""
+        await self._writer.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        current = await self.schema_version()
+        applied = []
+        for number, name, sql in migration_files():
+            if number <= current:
+                continue
+            async with self._lock:
+                try:
+                    await self._writer.executescript(
+                        f"BEGIN IMMEDIATE;\n{sql}\nINSERT INTO schema_migrations VALUES "
+                        f"({number}, '{name}', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));\nCOMMIT;"
+                    )
+                except Exception:
+                    if self._writer.in_transaction:
+                        await self._writer.execute("ROLLBACK")
+                    raise
+            log.info("applied migration %04d_%s", number, name)
+            applied.append(number)
+        return applied
+
+    async def ping(self) -> bool:
+        """True when the database answers a trivial query."""
+        try:
+            async with self._conn.execute("SELECT 1") as cur:
+                return (await cur.fetchone()) is not None
+        except Exception:
+            return False
+
+    async def scalar(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        """Run a one-value query on the reader (for health and diagnostics)."""
+        async with self._conn.execute(sql, params) as cur:
+            row = await cur.fetchone()
+        return row[0] if row else None
