@@ -1,0 +1,104 @@
+"""Gateways from config: build each one, route purposes to ordered fallbacks, check templates.
+
+A message kind with no template on a configured template-only gateway is a start-up error,
+not a 2 a.m. surprise.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+
+import httpx
+
+from farmer_mailbox import wording
+from farmer_mailbox.config import Config, ConfigError, resolve_secrets
+from farmer_mailbox.ratelimit import TokenBucket
+from gateways import Gateway, GatewaySettings, load_gateway
+
+ROUTE_OF_PURPOSE = {"reply": "replies", "match": "matches", "alert": "alerts"}
+
+
+def build_gateways(config: Config, client: httpx.AsyncClient,
+                   env: Mapping[str, str] | None = None) -> dict[str, Gateway]:
+    """Construct every configured gateway; a bad option raises ConfigError naming it."""
+    env = os.environ if env is None else env
+    built: dict[str, Gateway] = {}
+    for name, raw in config.gateways.items():
+        where = f"gateways.{name}"
+        options = resolve_secrets(where, {k: v for k, v in raw.items() if k != "type"}, env)
+        try:
+            built[name] = load_gateway(GatewaySettings(name, str(raw["type"]), options), client)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+    return built
+
+
+class GatewayRouter:
+    """Which gateways carry a message, in fallback order, and how fast each may go."""
+
+    def __init__(self, gateways: Mapping[str, Gateway], routes: Mapping[str, list[str]]) -> None:
+        self.gateways = dict(gateways)
+        self.routes = {key: list(names) for key, names in routes.items()}
+        self._limits = {name: TokenBucket(gw.capabilities().rate_per_second) for name, gw in gateways.items()}
+
+    @classmethod
+    def from_config(cls, config: Config, gateways: Mapping[str, Gateway]) -> GatewayRouter:
+        """Route with the [routes] section over the given gateways."""
+        routes = {key: getattr(config.routes, key) for key in ROUTE_OF_PURPOSE.values()}
+        for key, names in routes.items():
+            for name in names:
+                if name not in gateways:
+                    raise ConfigError(f"routes.{key}: gateway {name!r} is not configured")
+        return cls(gateways, routes)
+
+    def route(self, purpose: str, channel: str = "sms") -> list[str]:
+        """Gateway names for a message: the purpose's route for SMS, the channel's gateway else."""
+        if channel != "sms":
+            names = [n for n, gw in self.gateways.items() if gw.capabilities().channel == channel]
+            if not names:
+                raise LookupError(f"no gateway configured for channel {channel!r}")
+            return names
+        return self.routes[ROUTE_OF_PURPOSE[purpose]]
+
+    def gateway(self, name: str) -> Gateway:
+        """A gateway by configured name."""
+        return self.gateways[name]
+
+    def limiter(self, name: str) -> TokenBucket:
+        """The rate limiter of a gateway."""
+        return self._limits[name]
+
+    def by_channel(self, channel: str) -> Gateway | None:
+        """The first gateway of a channel (e.g. wechat), if any."""
+        names = [n for n, gw in self.gateways.items() if gw.capabilities().channel == channel]
+        return self.gateways[names[0]] if names else None
+
+
+def missing_templates(gateways: Mapping[str, Gateway], keys: Iterable[str]) -> dict[str, list[str]]:
+    """For each template-only gateway, our message kinds it has no provider template for."""
+    wanted = sorted(set(keys))
+    missing: dict[str, list[str]] = {}
+    for name, gw in gateways.items():
+        templates = gw.capabilities().templates
+        if templates is not None:
+            absent = [k for k in wanted if k not in templates]
+            if absent:
+                missing[name] = absent
+    return missing
+
+
+def check_templates(gateways: Mapping[str, Gateway]) -> None:
+    """Refuse to start when a template-only gateway lacks a template for any message kind."""
+    missing = missing_templates(gateways, wording.TEMPLATES)
+    if missing:
+        lines = "; ".join(f"gateways.{n}.templates lacks {', '.join(keys)}" for n, keys in missing.items())
+        raise ConfigError(f"{lines} (every message kind needs a provider template id)")
+
+
+async def check_gateways(config: Config) -> None:
+    """Build every gateway and check templates and routes, without sending anything."""
+    async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)) as client:
+        gateways = build_gateways(config, client)
+        GatewayRouter.from_config(config, gateways)
+        check_templates(gateways)

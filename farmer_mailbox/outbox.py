@@ -1,0 +1,231 @@
+"""The durable outbox: build rows with unique keys, dispatch them, apply delivery receipts.
+
+Write before sending: every message is a committed row before any gateway sees it. The
+dispatcher claims due rows (marking them `sending` with a lease), sends outside the
+transaction, then records each outcome in one transaction: sent, retry later (failover first,
+then backoff with jitter), failed, expired, or cancelled (opted-out recipient).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from farmer_mailbox import wording
+from farmer_mailbox.clock import Clock
+from farmer_mailbox.config import Config
+from farmer_mailbox.gateway_setup import GatewayRouter
+from farmer_mailbox.outbox_policy import (
+    QuietHours, cap_delay, local_day_start, parse_hhmm, plan_retry, priority_for,
+)
+from farmer_mailbox.workers import wait_for_work
+from farmer_mailbox.store import Store
+from farmer_mailbox.store.sql_outbox import Claimed, NewOutbound, Outcome
+from gateways import DeliveryReceipt, OutboundSms, SendError
+from gateways.common import billed_segments
+
+log = logging.getLogger(__name__)
+OPT_OUT_CONFIRMATION = "opted_out"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What the rest of the service asks to send: a template, its params, to whom, why."""
+
+    idem_key: str
+    purpose: str
+    address: str
+    template_key: str
+    params: Mapping[str, str]
+    user_id: int | None = None
+    urgent: bool = False
+    channel: str = "sms"
+    not_before: datetime | None = None
+    expires_at: datetime | None = None
+    alert_id: int | None = None
+    ref: str = ""
+
+
+class Outbox:
+    """Enqueue, dispatch and receipt handling over the store and the gateway router."""
+
+    def __init__(self, store: Store, router: GatewayRouter, config: Config, clock: Clock,
+                 rng: random.Random | None = None) -> None:
+        self.store, self.router, self.clock = store, router, clock
+        self.cfg = config.outbox
+        self.zone = ZoneInfo(config.service.timezone)
+        self.quiet = QuietHours(parse_hhmm(self.cfg.quiet_start), parse_hhmm(self.cfg.quiet_end), self.zone)
+        self._rng = rng or random.Random()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self.dispatched = 0
+
+    # --- enqueue -----------------------------------------------------------------------------
+
+    def row(self, msg: Message) -> NewOutbound:
+        """Turn a Message into an outbox row with its priority, due time and expiry."""
+        if msg.template_key not in wording.TEMPLATES:
+            raise KeyError(f"unknown template {msg.template_key!r}")
+        now = self.clock.now()
+        due = msg.not_before or now
+        expires = msg.expires_at or due + timedelta(hours=self.cfg.max_age_hours)
+        return NewOutbound(
+            idem_key=msg.idem_key, purpose=msg.purpose, priority=priority_for(msg.purpose, msg.urgent),
+            urgent=msg.urgent, channel=msg.channel, address=msg.address, user_id=msg.user_id,
+            template_key=msg.template_key, params={k: str(v) for k, v in msg.params.items()},
+            due_at=due, expires_at=expires, created_at=now, alert_id=msg.alert_id, ref=msg.ref,
+        )
+
+    async def send_now(self, *messages: Message) -> int:
+        """Enqueue messages in their own transaction and wake the dispatcher; return rows added."""
+        async with self.store.transaction() as tx:
+            added = await tx.enqueue([self.row(m) for m in messages])
+        self.wake()
+        return added
+
+    def wake(self) -> None:
+        """Tell an idle dispatcher there is new work."""
+        self._wake.set()
+
+    # --- dispatch ----------------------------------------------------------------------------
+
+    async def recover(self) -> int:
+        """At start: rows left `sending` by a crash go back to errored (sent again)."""
+        async with self.store.transaction() as tx:
+            count = await tx.recover_sending(self.clock.now(), everything=True)
+        if count:
+            log.warning("outbox: %d message(s) were in flight at the last stop; they will be retried", count)
+        return count
+
+    async def housekeeping(self) -> tuple[int, int]:
+        """Expire overdue rows and recover expired leases; return (expired, recovered)."""
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            return await tx.expire_due(now), await tx.recover_sending(now)
+
+    async def dispatch_once(self) -> int:
+        """Claim one batch of due rows, send them, record outcomes; return rows handled."""
+        now = self.clock.now()
+        lease = now + timedelta(seconds=self.cfg.lease_seconds)
+        async with self.store.transaction() as tx:
+            claimed = await tx.claim(now, lease, self.cfg.batch_size, self.quiet.contains(now))
+        if not claimed:
+            return 0
+        held, to_send = await self._apply_caps(claimed, now)
+        limit = asyncio.Semaphore(self.cfg.concurrency)
+
+        async def bounded(c: Claimed) -> Outcome:
+            async with limit:
+                return await self._send_one(c)
+
+        outcomes = held + list(await asyncio.gather(*(bounded(c) for c in to_send)))
+        async with self.store.transaction() as tx:
+            await tx.record_outcomes(outcomes)
+        self.dispatched += sum(1 for o in outcomes if o.status == "sent")
+        return len(claimed)
+
+    async def _apply_caps(self, claimed: Sequence[Claimed], now: datetime) -> tuple[list[Outcome], list[Claimed]]:
+        """Hold back bulk messages to recipients over their hourly or daily cap."""
+        bulk = [c for c in claimed if c.priority > 0 and not c.urgent]
+        counts = await self.store.recipient_counts(
+            sorted({c.address for c in bulk}), now - timedelta(hours=1), local_day_start(now, self.zone))
+        held: list[Outcome] = []
+        to_send: list[Claimed] = [c for c in claimed if c.priority == 0 or c.urgent]
+        for c in bulk:
+            hour, day = counts.get(c.address, (0, 0))
+            later = cap_delay(now, hour, day, self.cfg.per_recipient_hour, self.cfg.per_recipient_day, self.zone)
+            if later is None:
+                counts[c.address] = (hour + 1, day + 1)
+                to_send.append(c)
+            else:
+                held.append(Outcome(c.id, "queued", now, due_at=later, route_index=c.route_index,
+                                    error="recipient cap reached", refund_attempt=True))
+        return held, to_send
+
+    def _final(self, c: Claimed, status: str, error: str, gateway: str | None = None, text: str = "",
+               external_id: str | None = None, segments: int | None = None) -> Outcome:
+        return Outcome(c.id, status, self.clock.now(), gateway=gateway, external_id=external_id,
+                       segments=segments, error=error or None, route_index=c.route_index, text=text,
+                       channel=c.channel, address=c.address, user_id=c.user_id)
+
+    async def _send_one(self, c: Claimed) -> Outcome:
+        """Send one claimed row through its route; never raises."""
+        if c.user_status == "opted_out" and c.template_key != OPT_OUT_CONFIRMATION:
+            return self._final(c, "cancelled", "recipient opted out")
+        if c.expires_at <= self.clock.now():
+            return self._final(c, "expired", "not sent before expiry")
+        try:
+            route = self.router.route(c.purpose, c.channel)
+        except LookupError as exc:
+            return self._final(c, "failed", str(exc))
+        name = route[min(c.route_index, len(route) - 1)]
+        gateway = self.router.gateway(name)
+        text = wording.render(c.template_key, c.params)
+        segments = billed_segments(gateway.capabilities().signature, text)
+        await self.router.limiter(name).acquire()
+        sms = OutboundSms(c.id, c.address, c.template_key, c.params, text, c.idem_key)
+        try:
+            result = await gateway.send(sms)
+        except SendError as exc:
+            return self._after_error(c, name, route, text, exc.code, exc.message, exc.retryable)
+        except Exception as exc:  # a gateway bug must not lose the message: retry it
+            log.exception("gateway %s raised while sending outbox %d", name, c.id)
+            return self._after_error(c, name, route, text, type(exc).__name__, str(exc), True)
+        return self._final(c, "sent", "", gateway=name, text=text,
+                           external_id=result.external_ids[0] if result.external_ids else None,
+                           segments=result.segments or segments)
+
+    def _after_error(self, c: Claimed, name: str, route: list[str], text: str, code: str, message: str,
+                     retryable: bool) -> Outcome:
+        error = f"{name}: {code}" + (f" {message}" if message else "")
+        if not retryable:
+            return self._final(c, "failed", error, gateway=name, text=text)
+        plan = plan_retry(c.route_index, len(route), c.attempts, self.cfg.backoff_base_seconds,
+                          self.cfg.backoff_max_seconds, self._rng)
+        due = self.clock.now() + timedelta(seconds=plan.delay)
+        if due >= c.expires_at:
+            return self._final(c, "expired", f"{error}; no retry before expiry", gateway=name)
+        return Outcome(c.id, "errored", self.clock.now(), gateway=name, error=error, due_at=due,
+                       route_index=plan.route_index)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Dispatch until `stop` is set: batches back to back, then wait for work or a poll."""
+        await self.recover()
+        housekeeping_due = 0.0
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            try:
+                if loop.time() >= housekeeping_due:
+                    await self.housekeeping()
+                    housekeeping_due = loop.time() + 30
+                if await self.dispatch_once():
+                    continue
+            except Exception:
+                log.exception("outbox dispatcher round failed; retrying")
+            await wait_for_work(self._wake, stop, self.cfg.poll_seconds)
+
+    async def drain(self, max_rounds: int = 10_000) -> int:
+        """Dispatch until nothing is due (tests, replays, benchmarks); return rows handled."""
+        total = 0
+        for _ in range(max_rounds):
+            handled = await self.dispatch_once()
+            if not handled:
+                break
+            total += handled
+        return total
+
+    # --- receipts ----------------------------------------------------------------------------
+
+    async def apply_receipts(self, gateway: str, receipts: Sequence[DeliveryReceipt]) -> int:
+        """Apply delivery receipts from a gateway; return how many matched a sent row."""
+        matched = 0
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            for r in receipts:
+                matched += await tx.apply_receipt(gateway, r.external_id, r.status, r.detail, now)
+        return matched
