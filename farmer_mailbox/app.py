@@ -1,0 +1,64 @@
+"""The aiohttp application: `create_app(config, *, gateways=None, clock=None)` and `run_server`.
+
+A cleanup context owns the Runtime (store, shared HTTP client, gateways, outbox dispatcher,
+inbox processor): built when the app starts, stopped and closed when it shuts down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator, Mapping
+
+from aiohttp import web
+
+from farmer_mailbox.clock import Clock
+from farmer_mailbox.config import Config
+from farmer_mailbox.runtime import Runtime
+from farmer_mailbox.web import api, health, hooks
+from farmer_mailbox.web.keys import RUNTIME
+from gateways import Gateway
+
+log = logging.getLogger(__name__)
+LISTEN_BACKLOG = 1024  # Kannel's smsbox opens hundreds of callback connections at once
+
+
+def create_app(config: Config, *, gateways: Mapping[str, Gateway] | None = None,
+               clock: Clock | None = None, env: Mapping[str, str] | None = None,
+               workers: bool = True) -> web.Application:
+    """Build the web application; the Runtime starts with the app and stops with it."""
+    app = web.Application(middlewares=[api.staff_auth], client_max_size=1024 * 1024)
+
+    async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
+        runtime = await Runtime.start(config, gateways=gateways, clock=clock, env=env, workers=workers)
+        app[RUNTIME] = runtime
+        yield
+        await runtime.stop()
+
+    app.cleanup_ctx.append(runtime_ctx)
+    health.add_routes(app)
+    hooks.add_routes(app)
+    api.add_routes(app)
+    return app
+
+
+async def run_server(config: Config) -> None:
+    """Serve until SIGINT or SIGTERM, then shut down cleanly."""
+    app = create_app(config)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, config.service.host, config.service.port, backlog=LISTEN_BACKLOG)
+    await site.start()
+    log.info("farmer-mailbox serving on http://%s:%d (config: %s)", config.service.host,
+             config.service.port, config.source)
+    print(f"farmer-mailbox serving on http://{config.service.host}:{config.service.port}", flush=True)  # noqa: T201
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        await runner.cleanup()

@@ -1,0 +1,70 @@
+"""The `farmer-mailbox` command: argument parsing and dispatch to the command modules.
+
+Exit codes: 0 done, 1 refused input (validation, scope, a broken audit chain), 2 usage or
+configuration error. Every subcommand has --help.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from farmer_mailbox import __version__
+from farmer_mailbox.cli_ops import OPS_COMMANDS, add_ops_commands
+from farmer_mailbox.cli_users import USER_COMMANDS, add_user_commands
+from farmer_mailbox.config import ConfigError, load_config
+from farmer_mailbox.validation import ValidationError
+
+Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
+HANDLERS: dict[str, Handler] = {**OPS_COMMANDS, **USER_COMMANDS}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the whole command tree."""
+    parser = argparse.ArgumentParser(
+        prog="farmer-mailbox",
+        description="农民信箱: farmers buy and sell by text message.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--config", metavar="PATH", default=None,
+        help="config file (default ./config.toml when present, else built-in defaults); "
+        "any key can be overridden by FARMER_MAILBOX_<SECTION>_<KEY>",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    add_ops_commands(sub)
+    add_user_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        args.config_obj = load_config(args.config)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=args.config_obj.service.log_level, stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    handler = HANDLERS[args.handler]
+    try:
+        return asyncio.run(handler(args))
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        print(f"refused: {exc.message} ({exc.code})", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""The running service: services plus gateways, outbox, inbox and background workers.
+
+`Runtime.start()` builds everything from config (or takes gateways passed in by tests),
+`Runtime.stop()` stops the workers and closes the HTTP client and the store. The web app and
+the replay tool both run on a Runtime, so they share one inbound path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import httpx
+
+from farmer_mailbox.clock import Clock
+from farmer_mailbox.config import Config
+from farmer_mailbox.demo import load_demo
+from farmer_mailbox.gateway_setup import GatewayRouter, build_gateways, check_templates
+from farmer_mailbox.inbox import Inbox
+from farmer_mailbox.outbox import Outbox
+from farmer_mailbox.services import Services, open_services
+from gateways import Gateway
+
+log = logging.getLogger(__name__)
+HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+@dataclass
+class Runtime:
+    """Everything a running service holds."""
+
+    services: Services
+    client: httpx.AsyncClient
+    gateways: dict[str, Gateway]
+    router: GatewayRouter
+    outbox: Outbox
+    inbox: Inbox
+    stop_event: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    async def start(cls, config: Config, *, gateways: Mapping[str, Gateway] | None = None,
+                    clock: Clock | None = None, env: Mapping[str, str] | None = None,
+                    workers: bool = True) -> Runtime:
+        """Open everything; with `workers`, start the dispatcher and the inbox processor."""
+        services = await open_services(config, clock, env)
+        client = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
+        try:
+            built = dict(gateways) if gateways is not None else build_gateways(config, client, env)
+            check_templates(built)
+            router = GatewayRouter.from_config(config, built)
+            if config.service.demo:
+                await load_demo(services.accounts)
+        except BaseException:
+            await client.aclose()
+            await services.close()
+            raise
+        outbox = Outbox(services.store, router, config, services.clock)
+        runtime = cls(services, client, built, router, outbox, Inbox(services, outbox))
+        if workers:
+            runtime.tasks.append(asyncio.create_task(outbox.run(runtime.stop_event), name="outbox"))
+            runtime.tasks.append(asyncio.create_task(runtime.inbox.run(runtime.stop_event), name="inbox"))
+        return runtime
+
+    async def stop(self) -> None:
+        """Stop workers, then close the HTTP client and the store."""
+        self.stop_event.set()
+        self.inbox.wake()
+        self.outbox.wake()
+        for task in self.tasks:
+            try:
+                await asyncio.wait_for(task, timeout=10)
+            except TimeoutError:
+                log.error("worker %s did not stop within 10 s; cancelled", task.get_name())
+            except asyncio.CancelledError:
+                pass
+        await self.client.aclose()
+        await self.services.close()

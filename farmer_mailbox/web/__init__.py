@@ -1,0 +1,1 @@
+"""Thin aiohttp handlers: provider webhooks, the staff JSON API, health."""

@@ -1,0 +1,49 @@
+"""Helpers shared by the handlers: JSON errors, bearer-token staff, framework-neutral requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from farmer_mailbox.validation import ValidationError
+from gateways import WebhookRequest
+
+MAX_WEBHOOK_BYTES = 256 * 1024
+STATUS_OF_CODE = {"scope": 403, "user.not_found": 404, "duplicate": 409}
+
+
+def json_error(status: int, code: str, message: str) -> web.Response:
+    """A JSON error body: {"error": {"code", "message"}}."""
+    return web.json_response({"error": {"code": code, "message": message}}, status=status,
+                             dumps=_dumps)
+
+
+def _dumps(obj: Any) -> str:
+    import json
+
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def json_ok(obj: Any, status: int = 200) -> web.Response:
+    """A JSON body with Chinese left readable."""
+    return web.json_response(obj, status=status, dumps=_dumps)
+
+
+def validation_response(exc: ValidationError) -> web.Response:
+    """Map a refused input to 400, or 403/404/409 by its code family."""
+    status = STATUS_OF_CODE.get(exc.code) or STATUS_OF_CODE.get(exc.code.split(".")[0], 400)
+    return json_error(status, exc.code, exc.message)
+
+
+async def webhook_request(request: web.Request, public_url: str) -> WebhookRequest:
+    """Turn an aiohttp request into the gateways' neutral WebhookRequest (body size capped)."""
+    body = await request.content.read(MAX_WEBHOOK_BYTES + 1)
+    if len(body) > MAX_WEBHOOK_BYTES:
+        raise web.HTTPRequestEntityTooLarge(max_size=MAX_WEBHOOK_BYTES, actual_size=len(body))
+    return WebhookRequest(
+        method=request.method, path=request.path, query=dict(request.query),
+        headers=dict(request.headers), body=body,
+        url=public_url.rstrip("/") + request.path_qs, remote=request.remote or "",
+    )
+
