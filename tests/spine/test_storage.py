@@ -1,0 +1,56 @@
+"""Storage: migrations from an empty file, WAL and foreign keys, encryption at rest."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from farmer_mailbox.accounts import RegistrationForm
+from farmer_mailbox.models import Channel
+from farmer_mailbox.services import Services
+from farmer_mailbox.store import SqliteStore
+from farmer_mailbox.store.sqlite import migration_files
+from tests.helpers import valid_id
+
+
+async def test_every_migration_applies_to_an_empty_database(tmp_path: Path) -> None:
+    store = await SqliteStore.open(tmp_path / "sub" / "empty.db")
+    applied = await store.migrate()
+    assert applied == [n for n, _, _ in migration_files()] and applied[0] == 1
+    assert await store.migrate() == []
+    assert await store.schema_version() == applied[-1]
+    await store.close()
+    conn = sqlite3.connect(tmp_path / "sub" / "empty.db")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+async def test_foreign_keys_are_enforced(services: Services) -> None:
+    with pytest.raises(sqlite3.IntegrityError):
+        async with services.store.transaction() as tx:
+            await tx.insert_liaison_point("不存在的村", ["999999999999"], services.clock.now())
+
+
+async def test_a_failed_transaction_leaves_nothing(services: Services) -> None:
+    before = await services.store.count_users()
+    with pytest.raises(RuntimeError):
+        async with services.store.transaction() as tx:
+            await tx.insert_liaison_point("联络点", [], services.clock.now())
+            raise RuntimeError("boom")
+    assert await services.store.list_liaison_points() == [] and await services.store.count_users() == before
+
+
+async def test_the_raw_id_number_never_reaches_the_database_file(services: Services, db_path: Path) -> None:
+    operator = await services.accounts.actor_for(None, Channel.CLI)
+    raw = valid_id(birth="19660606", serial=42)
+    user = await services.accounts.register(operator, RegistrationForm(
+        name="赵六", id_number=raw, phone="13700000042", village="杨高村"))
+    cipher = await services.store.id_cipher(user.id)
+    assert cipher and services.vault.open(cipher) == raw
+    await services.close()
+    data = b"".join(p.read_bytes() for p in db_path.parent.glob(db_path.name + "*"))
+    for form in (raw, raw[6:14], raw[:17]):
+        assert form.encode() not in data and form.encode("utf-16-le") not in data
+    assert b"330282********" in data  # only the masked form is stored in clear
