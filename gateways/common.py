@@ -239,3 +239,8 @@ def billed_segments(signature: str, text: str) -> int:
     if signature:
         return mainland_segments(signature, text)
     return count_segments(text).segments
+
+
+def template_missing(template_key: str) -> SendError:
+    """The non-retryable SendError for a template key the provider has no template for."""
+    return SendError("template_missing", f"no provider template for {template_key!r}", retryable=False)

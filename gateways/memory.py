@@ -33,7 +33,7 @@ from gateways import (
     WebhookRequest,
     jsonhooks,
 )
-from gateways.common import Options, billed_segments, check_token, json_ack
+from gateways.common import Options, billed_segments, check_token, json_ack, template_missing
 
 
 class MemoryGateway:
@@ -106,7 +106,7 @@ class MemoryGateway:
         if sms.to in self._recipient_failures:
             raise self._recipient_failures[sms.to]
         if self._templates is not None and sms.template_key not in self._templates:
-            raise SendError("template_missing", f"no template for {sms.template_key!r}", retryable=False)
+            raise template_missing(sms.template_key)
         segments = billed_segments(self.capabilities().signature, sms.text)
         if segments > self._max_segments:
             raise SendError("too_long", f"{segments} segments > {self._max_segments}", retryable=False)
