@@ -53,6 +53,14 @@ class Options:
             raise self.error(key, "must be a string")
         return value
 
+    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
+        """A string among `choices` (compared case-insensitively, returned as listed)."""
+        value = self.string(key, default)
+        for choice in choices:
+            if value.lower() == choice.lower():
+                return choice
+        raise self.error(key, f"must be one of {', '.join(choices)}")
+
     def number(self, key: str, default: float, *, minimum: float = 0.0) -> float:
         """A number >= minimum (ints and floats, not bools)."""
         value = self.settings.options.get(key, default)
