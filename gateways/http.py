@@ -84,12 +84,8 @@ class HttpGateway:
         self.name = settings.name
         self._client = client
         self._url = options.string("send_url")
-        self._method = options.string("method", "POST").upper()
-        self._format = options.string("format", "json")
-        if self._method not in ("POST", "GET") or self._format not in ("json", "form"):
-            raise options.error(
-                "method" if self._method not in ("POST", "GET") else "format", "is unsupported"
-            )
+        self._method = options.choice("method", "POST", ("POST", "GET"))
+        self._format = options.choice("format", "json", ("json", "form"))
         self._fields = options.str_map("fields") or {"to": "to", "text": "text"}
         if unknown := set(self._fields) - set(OUR_SEND_FIELDS):
             raise options.error(f"fields.{sorted(unknown)[0]}", f"is not one of {', '.join(OUR_SEND_FIELDS)}")
@@ -101,8 +97,10 @@ class HttpGateway:
         self._error_path = options.optional_string("error_path")
         self._retry_codes = frozenset(str(code) for code in options.settings.options.get("retry_codes", []))
         self._token = options.string("webhook_token")
-        self._inbound = options.str_map("inbound_fields") or {"sender": "from", "text": "text", "id": "id"}
-        self._receipt = options.str_map("receipt_fields") or {"id": "id", "status": "status"}
+        self._inbound = self._field_map(
+            options, "inbound_fields", {"sender": "from", "text": "text", "id": "id"}
+        )
+        self._receipt = self._field_map(options, "receipt_fields", {"id": "id", "status": "status"})
         self._status_map = self._read_status_map(options)
         self._ack_body = options.string("ack_body", "ok").encode("utf-8")
         self._timeout = options.timeout()
@@ -114,6 +112,14 @@ class HttpGateway:
         if not header:
             return {}
         return {header: options.optional_string("auth_prefix") + options.string("secret")}
+
+    @staticmethod
+    def _field_map(options: Options, key: str, default: dict[str, str]) -> dict[str, str]:
+        table = options.str_map(key) or default
+        for name in default:
+            if name not in table:
+                raise options.error(f"{key}.{name}", "is required")
+        return table
 
     @staticmethod
     def _read_status_map(options: Options) -> dict[str, ReceiptStatus]:
@@ -207,9 +213,8 @@ class HttpGateway:
             if theirs not in self._status_map:
                 raise WebhookError(400, f"{where}: unknown status {theirs!r}")
             detail = str(item.get(names.get("detail", ""), "") or theirs)
-            receipts.append(
-                DeliveryReceipt(field(item, names["id"], where), self._status_map[theirs], detail)
-            )
+            external_id = field(item, names["id"], where)
+            receipts.append(DeliveryReceipt(external_id, self._status_map[theirs], detail))
         return receipts
 
     def ack(self, kind: WebhookKind) -> tuple[int, str, bytes]:
