@@ -51,6 +51,8 @@ from gateways.common import (
 
 OUR_SEND_FIELDS = ("to", "text", "outbox_id", "template_key", "params")
 STATUSES = ("sent", "delivered", "failed")
+DEFAULT_INBOUND_FIELDS = {"sender": "from", "text": "text", "id": "id"}
+DEFAULT_RECEIPT_FIELDS = {"id": "id", "status": "status"}
 
 
 def dig(data: Any, path: str) -> Any:
