@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import httpx
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from gateways import Gateway, OutboundSms, WebhookRequest
+from gateways import Gateway, GatewaySettings, OutboundSms, WebhookRequest, load_gateway
 from gateways.memory import MemoryGateway
 from tests.gateways.fakes import (
     FakeAggregator,
@@ -193,6 +195,32 @@ CASES = [
     ),
 ]
 CASES_BY_TYPE = {case.type: case for case in CASES}
+
+
+@dataclass
+class Built:
+    """A gateway under test, its case and its running fake provider (None for in-process ones)."""
+
+    case: Case
+    gateway: Gateway
+    fake: FakeProvider | None
+
+
+@asynccontextmanager
+async def running(case: Case | str, client: httpx.AsyncClient, **overrides: Any) -> AsyncIterator[Built]:
+    """Start the case's fake, build the gateway through the registry, stop the fake afterwards."""
+    case = CASES_BY_TYPE[case] if isinstance(case, str) else case
+    fake = case.fake() if case.fake else None
+    if fake:
+        await fake.start()
+    try:
+        options = case.options(fake.base_url if fake else "") | overrides
+        gateway = load_gateway(GatewaySettings(f"{case.type}-test", case.type, options), client)
+        case.setup(gateway)
+        yield Built(case, gateway, fake)
+    finally:
+        if fake:
+            await fake.stop()
 
 
 # --- recorded payload tables ----------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime
 
 import httpx
@@ -19,32 +18,16 @@ from gateways import (
     find_factory,
     load_gateway,
 )
-from tests.gateways.contract_cases import CASES, SMS, Case, PayloadCase, payload_cases, webhook_for
-from tests.gateways.fakes import FakeProvider
-
-
-@dataclass
-class Built:
-    """A gateway under test, its case and its running fake provider (None for in-process ones)."""
-
-    case: Case
-    gateway: Gateway
-    fake: FakeProvider | None
-
-
-async def build(case: Case, client: httpx.AsyncClient, **overrides: object) -> AsyncIterator[Built]:
-    """Start the case's fake, build the gateway through the registry, stop the fake afterwards."""
-    fake = case.fake() if case.fake else None
-    if fake:
-        await fake.start()
-    try:
-        options = case.options(fake.base_url if fake else "") | overrides
-        gateway = load_gateway(GatewaySettings(f"{case.type}-test", case.type, options), client)
-        case.setup(gateway)
-        yield Built(case, gateway, fake)
-    finally:
-        if fake:
-            await fake.stop()
+from tests.gateways.contract_cases import (
+    CASES,
+    SMS,
+    Built,
+    Case,
+    PayloadCase,
+    payload_cases,
+    running,
+    webhook_for,
+)
 
 
 @pytest.fixture
@@ -55,7 +38,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture(params=CASES, ids=[case.type for case in CASES])
 async def built(request: pytest.FixtureRequest, client: httpx.AsyncClient) -> AsyncIterator[Built]:
-    async for item in build(request.param, client):
+    async with running(request.param, client) as item:
         yield item
 
 
@@ -110,7 +93,7 @@ async def test_throttling_is_retryable(built: Built) -> None:
 
 @pytest.mark.parametrize("case", [case for case in CASES if case.needs_http], ids=lambda case: case.type)
 async def test_timeout_is_retryable(case: Case, client: httpx.AsyncClient) -> None:
-    async for item in build(case, client, timeout=0.1):
+    async with running(case, client, timeout=0.1) as item:
         assert item.fake is not None
         item.fake.delay = 0.5
         with pytest.raises(SendError) as caught:
@@ -165,7 +148,7 @@ def test_every_gateway_has_recorded_payloads_with_malformed_ones() -> None:
 @pytest.mark.parametrize("payload", PAYLOAD_CASES, ids=[case.id for case in PAYLOAD_CASES])
 async def test_recorded_payload(payload: PayloadCase, client: httpx.AsyncClient) -> None:
     case = next(case for case in CASES if case.type == payload.gateway_type)
-    async for item in build(case, client):
+    async with running(case, client) as item:
         parse = item.gateway.parse_inbound if payload.row["kind"] == "inbound" else item.gateway.parse_receipt
         request = webhook_for(payload)
         if "status" in payload.row:
