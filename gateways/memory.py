@@ -42,11 +42,11 @@ class MemoryGateway:
     def __init__(self, settings: GatewaySettings, client: httpx.AsyncClient | None = None) -> None:
         options = Options(settings)
         self.name = settings.name
-        self._options = options
         self._templates = self._read_templates(options)
         self._token = options.optional_string("webhook_token")
         self._max_segments = options.integer("max_segments", 10, minimum=1)
         self.latency = options.number("latency", 0.0)
+        self._capabilities = options.capabilities(templates=self._templates, max_segments=self._max_segments)
         self.sent: list[OutboundSms] = []
         self.attempts: list[OutboundSms] = []
         self.results: list[SendResult] = []
@@ -67,7 +67,7 @@ class MemoryGateway:
 
     def capabilities(self) -> Capabilities:
         """Free text unless `templates` is configured; segment sizes follow the signature rule."""
-        return self._options.capabilities(templates=self._templates, max_segments=self._max_segments)
+        return self._capabilities
 
     # --- scripting ---
 
@@ -94,7 +94,7 @@ class MemoryGateway:
             await asyncio.sleep(self.latency)
         self._check(sms)
         external_id = f"mem-{next(self._ids)}"
-        result = SendResult((external_id,), billed_segments(self.capabilities().signature, sms.text))
+        result = SendResult((external_id,), billed_segments(self._capabilities.signature, sms.text))
         self.sent.append(sms)
         self.results.append(result)
         self.by_id[external_id] = sms
@@ -107,7 +107,7 @@ class MemoryGateway:
             raise self._recipient_failures[sms.to]
         if self._templates is not None and sms.template_key not in self._templates:
             raise template_missing(sms.template_key)
-        segments = billed_segments(self.capabilities().signature, sms.text)
+        segments = billed_segments(self._capabilities.signature, sms.text)
         if segments > self._max_segments:
             raise SendError("too_long", f"{segments} segments > {self._max_segments}", retryable=False)
 
