@@ -1,23 +1,24 @@
 """A real Kannel 1.4.5 stack on loopback for tests: bearerbox + fakesmsc + smsbox.
 
-Usage (any pytest-asyncio test; see tests/gateways/test_kannel_real.py)::
+Usage from any pytest-asyncio test or fixture (see tests/gateways/test_kannel_real.py)::
 
-    from tests.support.kannel import CallbackServer, KannelStack, require_kannel
+    from tests.support.kannel import CallbackServer, running_kannel
 
-    require_kannel()                                   # skip, or fail when CI requires Kannel
-    async with CallbackServer() as callbacks:          # or your own app's URL
-        get_url = get_url_template(callbacks.url("/kannel/mo"), "tok")
-        async with KannelStack(get_url=get_url) as kannel:
-            # MT: call kannel.sendsms_url (user kannel.username / kannel.password), then
-            mts = await kannel.wait_mt(1)              # decoded MtMessage list, parts reassembled
-            # MO: one line to fakesmsc; waits until bearerbox has it (or for your `wait()`)
+    async with CallbackServer() as callbacks:               # or your own app's base URL
+        get_url = get_url_template(callbacks.url("/kannel/mo"), "tok")   # gateways.kannel
+        async with running_kannel(get_url) as kannel:       # skips, or fails in CI, without Kannel
+            # MT: GET kannel.sendsms_url (kannel.username / kannel.password), then
+            mts = await kannel.wait_mt(1)                   # MtMessage list, multi-part joined
+            # MO: one fakesmsc line; returns once bearerbox has it, or when your `wait()` returns
             await kannel.send_mo("13900001111", "求购 葡萄苗")
-            req = await callbacks.wait_for("/kannel/mo")
+            request = await callbacks.wait_for("/kannel/mo")   # a gateways.WebhookRequest
 
-Ports are picked free at start (never the fixed 13000…), so runs coexist. Logs go to a temp dir
-(`kannel.workdir`); `kannel.logs()` gives their tails, and they are written to stderr when the
-block exits with an error (pytest shows them with the failure). Stopping sends SIGTERM to
-bearerbox (smsbox and fakesmsc follow it), then SIGKILL to anything left after 15 s.
+`KannelStack` is the plain async context manager (`start()`/`stop()` also work); `running_kannel`
+adds `require_kannel()`, logs on stderr at teardown (pytest shows them for failed tests only)
+and removes the temp dir. Ports are picked free at start (never the fixed 13000…), so runs
+coexist. Logs go to `kannel.workdir`; `kannel.logs()` gives their tails. Stopping sends SIGTERM
+to bearerbox (smsbox and fakesmsc follow it), then SIGKILL to anything left after 15 s.
+Without the binaries tests skip, unless $FARMER_MAILBOX_REQUIRE_KANNEL is set (CI): then they fail.
 Facts behind every step: shared/notes/protocols.md §1 "Running it in a test".
 """
 
@@ -36,7 +37,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -65,6 +66,7 @@ __all__ = [
     "MtMessage",
     "kannel_missing",
     "require_kannel",
+    "running_kannel",
     "webhook_request",
 ]
 
@@ -372,12 +374,13 @@ class KannelStack:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-        fakesmsc = self._procs.get("fakesmsc")
-        if fakesmsc and fakesmsc.stdin:
-            with contextlib.suppress(OSError):
-                fakesmsc.stdin.close()
         if self._reader:
             self._reader.join(timeout=5)
+        for proc in self._procs.values():
+            for pipe in (proc.stdin, proc.stdout, proc.stderr):
+                if pipe is not None:
+                    with contextlib.suppress(OSError):
+                        pipe.close()
         self._procs.clear()
 
     def cleanup(self) -> None:
@@ -446,6 +449,23 @@ class KannelStack:
             while not self._mt.empty():
                 messages.append(self._mt.get_nowait())
         return messages
+
+
+@contextlib.asynccontextmanager
+async def running_kannel(get_url: str, **options: Any) -> AsyncIterator[KannelStack]:
+    """A KannelStack for a pytest fixture: skip/fail via require_kannel(), start, yield, stop.
+
+    At teardown the process logs go to stderr, which pytest shows only for a failed test,
+    and the temp dir is removed. `options` are KannelStack's keyword arguments.
+    """
+    require_kannel()
+    stack = KannelStack(get_url=get_url, **options)
+    async with stack:
+        try:
+            yield stack
+        finally:
+            sys.stderr.write(stack.logs())
+    stack.cleanup()
 
 
 # --- a callback server for get-url and dlr-url -----------------------------------------------
