@@ -228,9 +228,14 @@ class WechatGateway:
     def passive_reply(
         self, push: WechatPush, content: str, now: datetime, *, nonce: str | None = None
     ) -> tuple[int, str, bytes]:
-        """The HTTP answer carrying `content` as a passive reply, encrypted when the push was."""
+        """The HTTP answer carrying `content` as a passive reply, encrypted when the push was.
+
+        Empty content gives the plain ack: an empty text reply would show the user an error.
+        """
         if not push.inbound:
             raise ValueError("push carries no user message to answer")
+        if not content.strip():
+            return self.ack("inbound")
         to_openid = push.inbound[0].sender
         from_account = self.account_id or push.inbound[0].recipient
         body = build_text_reply(to_openid, from_account, content, now)

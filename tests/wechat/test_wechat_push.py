@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateways import DeliveryReceipt, Gateway, GatewaySettings, InboundSms, WebhookError, WebhookRequest
 from gateways.wechat import WechatGateway, build_text_reply, encrypt_reply, verify_url
 from gateways.wechat_crypto import aes_key, decrypt, sha1_signature
-from gateways.wechat_xml import parse_fields
+from gateways.wechat_xml import build_xml, parse_fields
 from tests.wechat.fake_push import WechatPusher
 from tests.wechat.vectors import AES, fixture, vectors
 
@@ -23,6 +25,21 @@ OPENID = "oia2TjuEGTNoeX76QEjQNrcURxG8"
 def gateway(**options: object) -> WechatGateway:
     opts = {"token": TOKEN, "appid": APPID, "secret": "s", "account_id": "gh_farmer", **options}
     return WechatGateway(GatewaySettings("wechat", "wechat", opts), httpx.AsyncClient())
+
+
+GW_PLAIN = gateway()
+GW_SAFE = gateway(encoding_aes_key=KEY)
+FIELD_NAMES = [
+    "ToUserName",
+    "FromUserName",
+    "CreateTime",
+    "MsgType",
+    "Content",
+    "MsgId",
+    "Event",
+    "MsgID",
+    "Status",
+]
 
 
 def plain(body: bytes, token: str = TOKEN) -> WebhookRequest:
@@ -314,3 +331,52 @@ def test_no_passive_reply_to_a_receipt() -> None:
     push = gw.parse_push(plain(fixture("template_finish_success.xml")))
     with pytest.raises(ValueError, match="no user message"):
         gw.passive_reply(push, "x", NOW)
+
+
+def test_empty_passive_reply_is_the_plain_ack() -> None:
+    gw = gateway(encoding_aes_key=KEY)
+    push = gw.parse_push(
+        WechatPusher(TOKEN, APPID, encoding_aes_key=KEY).text(OPENID, "hi", msg_id="1", create_time=1)
+    )
+    assert gw.passive_reply(push, "  ", NOW) == gw.ack("inbound")
+
+
+# -- nothing but WebhookError, whatever arrives ----------------------------------------------
+
+
+@given(body=st.binary(max_size=300))
+def test_signed_plain_push_of_arbitrary_bytes_raises_only_webhook_error(body: bytes) -> None:
+    try:
+        GW_PLAIN.parse_push(plain(body))
+    except WebhookError as exc:
+        assert exc.status == 400
+
+
+values = st.one_of(
+    st.text(max_size=30), st.integers(-(2**40), 2**40).map(str), st.sampled_from(["text", "event"])
+)
+
+
+@given(fields=st.dictionaries(st.sampled_from(FIELD_NAMES), values, max_size=9))
+def test_arbitrary_field_values_raise_only_webhook_error(fields: dict[str, str]) -> None:
+    try:
+        push = GW_PLAIN.parse_push(plain(build_xml(dict(fields)).encode()))
+    except WebhookError as exc:
+        assert exc.status == 400
+    else:
+        assert len(push.inbound) + len(push.receipts) <= 1
+
+
+@given(ciphertext=st.text(max_size=200))
+def test_signed_envelope_of_arbitrary_ciphertext_raises_only_webhook_error(ciphertext: str) -> None:
+    query = {"timestamp": "1", "nonce": "2", "encrypt_type": "aes"}
+    body = build_xml({"ToUserName": "gh", "Encrypt": ciphertext}).encode()
+    try:
+        encrypt_text = parse_fields(body).get("Encrypt", "")
+    except WebhookError:
+        return
+    query["msg_signature"] = sha1_signature(TOKEN, "1", "2", encrypt_text)
+    try:
+        GW_SAFE.parse_push(WebhookRequest("POST", "/wechat", query, {}, body))
+    except WebhookError as exc:
+        assert exc.status in (400, 403)
