@@ -12,7 +12,7 @@ last interaction and a few messages per interaction), or a configured template m
 customer-service API answers 45015/45047. Without a template that error is final
 (SendError "wechat.45015", retryable=False), so the service can fall back to SMS.
 
-Options (`[[gateways]] type = "wechat"`):
+Options (the configured gateway's options; secrets resolved from `*_env` before we see them):
   token, appid, secret (via `secret_env`), encoding_aes_key (43 chars; safe mode when set),
   account_id (gh_ id; FromUserName of passive replies, default: the push's ToUserName),
   api_base (https://api.weixin.qq.com), timeout_seconds (5), token_endpoint ("stable" | "token"),
@@ -83,6 +83,20 @@ def _choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
     return text
 
 
+def _number(opts: Mapping[str, Any], key: str, default: float) -> float:
+    value = opts.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ValueError(f"wechat option {key!r} must be a non-negative number, not {value!r}")
+    return float(value)
+
+
+def _flag(opts: Mapping[str, Any], key: str) -> bool:
+    value = opts.get(key, False)
+    if not isinstance(value, bool):
+        raise ValueError(f"wechat option {key!r} must be true or false, not {value!r}")
+    return value
+
+
 def _aes_key_option(value: object) -> bytes | None:
     if not value:
         return None
@@ -142,11 +156,11 @@ class WechatGateway:
             token=settings.get_str("token"),
             appid=settings.get_str("appid"),
             aes_key=_aes_key_option(opts.get("encoding_aes_key")),
-            allow_plain=bool(opts.get("allow_plain", False)),
-            max_body_bytes=int(opts.get("max_body_bytes", 64 * 1024)),
+            allow_plain=_flag(opts, "allow_plain"),
+            max_body_bytes=int(_number(opts, "max_body_bytes", 64 * 1024)),
         )
         self.account_id = str(opts.get("account_id", ""))
-        self._rate = float(opts.get("rate_per_second", 0.0))
+        self._rate = _number(opts, "rate_per_second", 0.0)
         prefer = _choice("prefer", opts.get("prefer", "custom"), ("custom", "template"))
         self.templates = parse_templates(opts.get("templates"), prefer)
         self.api = self._build_api(settings, client, opts, clock)
@@ -156,7 +170,7 @@ class WechatGateway:
         settings: GatewaySettings, client: httpx.AsyncClient, opts: Mapping[str, Any], clock: Clock
     ) -> WechatApi:
         api_base = str(opts.get("api_base", DEFAULT_API_BASE))
-        timeout = float(opts.get("timeout_seconds", 5.0))
+        timeout = _number(opts, "timeout_seconds", 5.0)
         endpoint = _choice("token_endpoint", opts.get("token_endpoint", "stable"), ("stable", "token"))
         tokens = AccessTokenCache(
             client,
@@ -164,7 +178,7 @@ class WechatGateway:
             appid=settings.get_str("appid"),
             secret=settings.get_str("secret"),
             stable=endpoint == "stable",
-            margin=float(opts.get("token_refresh_margin_seconds", 300.0)),
+            margin=_number(opts, "token_refresh_margin_seconds", 300.0),
             timeout=timeout,
             clock=clock,
         )

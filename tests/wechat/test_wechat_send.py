@@ -335,6 +335,9 @@ async def test_refused_before_any_call(api: FakeWechatApi, make: Make, to: str, 
             "templates.k.prefer",
         ),
         ({"templates": ["k"]}, "'templates' must be a table"),
+        ({"timeout_seconds": "5"}, "'timeout_seconds' must be a non-negative number"),
+        ({"rate_per_second": -1}, "'rate_per_second'"),
+        ({"allow_plain": "false"}, "'allow_plain' must be true or false"),
     ],
 )
 def test_bad_options_name_the_key(options: dict[str, Any], message: str) -> None:
