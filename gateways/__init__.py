@@ -194,6 +194,7 @@ BUILTIN_GATEWAYS: dict[str, str] = {
     "tencent": "gateways.tencent:TencentGateway",
     "twilio": "gateways.twilio:TwilioGateway",
     "http": "gateways.http:HttpGateway",
+    "wechat": "gateways.wechat:WechatGateway",
 }
 ENTRY_POINT_GROUP = "farmer_mailbox.gateways"
 
