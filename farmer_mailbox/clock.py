@@ -7,6 +7,7 @@ move time by hand (postings expiring, quiet hours, scheduled alerts) without sle
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -52,8 +53,9 @@ class ManualClock:
         self._now = when.astimezone(UTC)
 
 
+@lru_cache(maxsize=4096)
 def to_db(when: datetime) -> str:
-    """Format an aware datetime as the sortable UTC text the store keeps."""
+    """Format an aware datetime as the sortable UTC text the store keeps (cached: bulk rows share times)."""
     return when.astimezone(UTC).strftime(_DB_FORMAT)
 
 

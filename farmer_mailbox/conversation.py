@@ -69,7 +69,7 @@ class Conversation:
         reply = Reply(msg, user, self.outbox)
         await self._dispatch(tx, msg, user, reply)
         if reply.messages:
-            await tx.enqueue([self.outbox.row(m) for m in reply.messages])
+            await tx.enqueue(self.outbox.rows(reply.messages))
 
     async def _dispatch(self, tx: Tx, msg: Received, user: User | None, reply: Reply) -> None:
         result = understanding.parse(msg.text, home_code=user.village_code if user else None)

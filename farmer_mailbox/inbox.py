@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from farmer_mailbox.conversation import Conversation
-from farmer_mailbox.workers import wait_for_work
 from farmer_mailbox.store import NewRecord, Received, Tx
+from farmer_mailbox.workers import wait_for_work
 from gateways import InboundSms
 
 if TYPE_CHECKING:

@@ -21,11 +21,16 @@ from farmer_mailbox.clock import Clock
 from farmer_mailbox.config import Config
 from farmer_mailbox.gateway_setup import GatewayRouter
 from farmer_mailbox.outbox_policy import (
-    QuietHours, cap_delay, local_day_start, parse_hhmm, plan_retry, priority_for,
+    QuietHours,
+    cap_delay,
+    local_day_start,
+    parse_hhmm,
+    plan_retry,
+    priority_for,
 )
-from farmer_mailbox.workers import wait_for_work
 from farmer_mailbox.store import Store
 from farmer_mailbox.store.sql_outbox import Claimed, NewOutbound, Outcome
+from farmer_mailbox.workers import wait_for_work
 from gateways import DeliveryReceipt, OutboundSms, SendError
 from gateways.common import billed_segments
 
@@ -62,18 +67,18 @@ class Outbox:
         self.quiet = QuietHours(parse_hhmm(self.cfg.quiet_start), parse_hhmm(self.cfg.quiet_end), self.zone)
         self._rng = rng or random.Random()
         self._wake = asyncio.Event()
-        self._stopping = False
+        self._max_age = timedelta(hours=self.cfg.max_age_hours)
         self.dispatched = 0
 
     # --- enqueue -----------------------------------------------------------------------------
 
-    def row(self, msg: Message) -> NewOutbound:
+    def row(self, msg: Message, now: datetime | None = None) -> NewOutbound:
         """Turn a Message into an outbox row with its priority, due time and expiry."""
         if msg.template_key not in wording.TEMPLATES:
             raise KeyError(f"unknown template {msg.template_key!r}")
-        now = self.clock.now()
+        now = now or self.clock.now()
         due = msg.not_before or now
-        expires = msg.expires_at or due + timedelta(hours=self.cfg.max_age_hours)
+        expires = msg.expires_at or due + self._max_age
         return NewOutbound(
             idem_key=msg.idem_key, purpose=msg.purpose, priority=priority_for(msg.purpose, msg.urgent),
             urgent=msg.urgent, channel=msg.channel, address=msg.address, user_id=msg.user_id,
@@ -81,10 +86,15 @@ class Outbox:
             due_at=due, expires_at=expires, created_at=now, alert_id=msg.alert_id, ref=msg.ref,
         )
 
+    def rows(self, messages: Sequence[Message]) -> list[NewOutbound]:
+        """Rows for several messages created at one instant."""
+        now = self.clock.now()
+        return [self.row(m, now) for m in messages]
+
     async def send_now(self, *messages: Message) -> int:
         """Enqueue messages in their own transaction and wake the dispatcher; return rows added."""
         async with self.store.transaction() as tx:
-            added = await tx.enqueue([self.row(m) for m in messages])
+            added = await tx.enqueue(self.rows(messages))
         self.wake()
         return added
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -100,6 +101,24 @@ class OutboxRow:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+_ENQUEUE_CHUNK = 2000
+_ENQUEUE_SQL = (
+    "INSERT OR IGNORE INTO outbox (idem_key, purpose, priority, urgent, channel, address, user_id, "
+    "template_key, params, due_at, expires_at, created_at, alert_id, ref) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _outbound_params(r: NewOutbound) -> tuple[object, ...]:
+    return (r.idem_key, r.purpose, r.priority, int(r.urgent), r.channel, r.address, r.user_id,
+            r.template_key, _params_json(r.params), to_db(r.due_at), to_db(r.expires_at),
+            to_db(r.created_at), r.alert_id, r.ref)
+
+
+def _params_json(params: Mapping[str, str]) -> str:
+    return json.dumps(params, ensure_ascii=False, separators=(",", ":")) if params else "{}"
+
+
 def _row(r: aiosqlite.Row) -> OutboxRow:
     return OutboxRow(
         id=r["id"], idem_key=r["idem_key"], purpose=r["purpose"], status=r["status"], address=r["address"],
@@ -171,16 +190,20 @@ class OutboxWrites(RecordWrites):
     """Outbox changes."""
 
     async def enqueue(self, rows: Sequence[NewOutbound]) -> int:
-        """Insert messages; a row whose idempotency key exists is skipped. Return rows added."""
+        """Insert messages; a row whose idempotency key exists is skipped. Return rows added.
+
+        Large inputs go in chunks, the next chunk's parameters built while SQLite (in its own
+        thread, without the GIL) writes the previous one.
+        """
         before = self._conn.total_changes
-        await self._many(
-            "INSERT OR IGNORE INTO outbox (idem_key, purpose, priority, urgent, channel, address, user_id, "
-            "template_key, params, due_at, expires_at, created_at, alert_id, ref) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(r.idem_key, r.purpose, r.priority, int(r.urgent), r.channel, r.address, r.user_id,
-              r.template_key, json.dumps(dict(r.params), ensure_ascii=False), to_db(r.due_at),
-              to_db(r.expires_at), to_db(r.created_at), r.alert_id, r.ref) for r in rows],
-        )
+        writing: asyncio.Future[object] | None = None
+        for start in range(0, len(rows), _ENQUEUE_CHUNK):
+            params = [_outbound_params(r) for r in rows[start:start + _ENQUEUE_CHUNK]]
+            if writing is not None:
+                await writing
+            writing = asyncio.ensure_future(self._conn.executemany(_ENQUEUE_SQL, params))
+        if writing is not None:
+            await writing
         return self._conn.total_changes - before
 
     async def claim(self, now: datetime, lease_until: datetime, limit: int, quiet: bool) -> list[Claimed]:

@@ -19,7 +19,7 @@ from typing import Any
 import aiosqlite
 
 from farmer_mailbox.store.sql_outbox import OutboxReads, OutboxWrites
-from farmer_mailbox.store.sql_record import RecordReads, RecordWrites
+from farmer_mailbox.store.sql_record import RecordReads
 from farmer_mailbox.store.sql_regions import RegionReads, RegionWrites
 from farmer_mailbox.store.sql_users import UserReads, UserWrites
 

@@ -41,9 +41,11 @@ async def webhook_request(request: web.Request, public_url: str) -> WebhookReque
     body = await request.content.read(MAX_WEBHOOK_BYTES + 1)
     if len(body) > MAX_WEBHOOK_BYTES:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_WEBHOOK_BYTES, actual_size=len(body))
+    # `url` keeps the raw, still-encoded query: Kannel's `bin` for UCS-2 is not UTF-8, and
+    # Twilio signs the URL exactly as it called it (our public URL, not our bind address).
     return WebhookRequest(
-        method=request.method, path=request.path, query=dict(request.query),
+        method=request.method, path=request.path, query={k: request.query.getone(k) for k in request.query},
         headers=dict(request.headers), body=body,
-        url=public_url.rstrip("/") + request.path_qs, remote=request.remote or "",
+        url=public_url.rstrip("/") + request.raw_path, remote=request.remote or "",
     )
 

@@ -30,8 +30,8 @@ def _gateway_name(request: web.Request) -> str:
 
 
 def _answer(status: int, content_type: str, body: bytes) -> web.Response:
-    mime, _, charset = content_type.partition(";")
-    charset = charset.strip().removeprefix("charset=") or None
+    mime, _, params = content_type.partition(";")
+    charset = params.strip().removeprefix("charset=") or None
     return web.Response(status=status, body=body, content_type=mime.strip(), charset=charset)
 
 

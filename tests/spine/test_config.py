@@ -57,14 +57,14 @@ def test_environment_overrides_any_key() -> None:
 
 
 def test_env_override_is_validated_too() -> None:
-    with pytest.raises(ConfigError, match="service.port"):
+    with pytest.raises(ConfigError, match=r"service\.port"):
         build_config({}, env={"FARMER_MAILBOX_SERVICE_PORT": "eighty"})
 
 
 def test_secrets_come_from_named_variables() -> None:
     assert resolve_secrets("gateways.k", {"password_env": "KPW", "user": "u"}, {"KPW": "s3"}) == {
         "password": "s3", "user": "u"}
-    with pytest.raises(ConfigError, match="gateways.k.password_env: environment variable KPW is not set"):
+    with pytest.raises(ConfigError, match=r"gateways\.k\.password_env: environment variable KPW is not set"):
         resolve_secrets("gateways.k", {"password_env": "KPW"}, {})
 
 

@@ -27,7 +27,7 @@ async def test_good_rows_go_in_and_each_bad_row_is_reported(services: Services, 
     lines = csv_lines(
         f"张三,{valid_id(serial=1)},13700000001,杨高村,葡萄;水稻",            # line 2 ok
         f"李四,{valid_id(serial=2)},1370000000,杨高村,",                    # line 3 bad phone
-        f"王五,330282198001011234,13700000003,杨高村,",                     # line 4 bad checksum
+        "王五,330282198001011234,13700000003,杨高村,",                     # line 4 bad checksum
         f"赵六,{valid_id(serial=4)},13700000004,子陵村,",                   # line 5 out of scope
         f"钱七,{valid_id(serial=1)},13700000005,山下村,",                   # line 6 same ID as line 2
         "",                                                                  # blank line skipped

@@ -9,8 +9,14 @@ import pytest
 
 from farmer_mailbox.models import Level, Region
 from farmer_mailbox.regions import (
-    RegionFileError, RegionTree, level_of, normalise_code, open_region_file, packaged_region_files,
-    read_region_rows, short_name,
+    RegionFileError,
+    RegionTree,
+    level_of,
+    normalise_code,
+    open_region_file,
+    packaged_region_files,
+    read_region_rows,
+    short_name,
 )
 from farmer_mailbox.services import Services
 from tests.helpers import YANGGAO, ZILING

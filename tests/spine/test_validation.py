@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 
 import pytest
@@ -44,10 +45,8 @@ def test_each_id_failure_has_its_own_code(number: str, code: str) -> None:
 
 @given(st.text(max_size=40))
 def test_id_validation_only_ever_refuses_with_a_validation_error(text: str) -> None:
-    try:
+    with contextlib.suppress(ValidationError):
         validate_id_number(text, TODAY)
-    except ValidationError:
-        pass
 
 
 @pytest.mark.parametrize(("phone", "expected"), [
@@ -70,10 +69,8 @@ def test_each_phone_failure_has_its_own_code(phone: str, code: str) -> None:
 
 @given(st.text(max_size=30))
 def test_phone_validation_only_ever_refuses_with_a_validation_error(text: str) -> None:
-    try:
+    with contextlib.suppress(ValidationError):
         validate_mobile(text)
-    except ValidationError:
-        pass
 
 
 @pytest.mark.parametrize("name", ["张", "张3", "x" * 21, "  "])
