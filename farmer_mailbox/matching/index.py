@@ -40,6 +40,13 @@ def _path(region: str) -> tuple[str, ...]:
     return (_ROOT, *region_prefixes(region))
 
 
+def _checked_path(p: IndexedPosting) -> tuple[str, ...]:
+    """The node keys of a posting, after checking its side and region code."""
+    if p.side not in SIDES:
+        raise ValueError(f"posting {p.id}: side must be 'sell' or 'buy', got {p.side!r}")
+    return _path(p.region)
+
+
 def _order(p: IndexedPosting) -> tuple[float, int]:
     """The order of every node list: oldest first, then by id."""
     return (p.created_at, p.id)
@@ -74,8 +81,9 @@ class MatchIndex:
         """Build an index from open postings (the last one of a repeated id wins)."""
         index = cls(families)
         latest = {p.id: p for p in postings}
-        for p in sorted(latest.values(), key=_order):
-            index.add(p)
+        # bucket by bucket (for locality), each bucket in (created_at, id) order
+        for p in sorted(latest.values(), key=lambda p: (p.side, p.product, p.created_at, p.id)):
+            index._append(p)
         return index
 
     @property
@@ -95,18 +103,33 @@ class MatchIndex:
 
     def add(self, p: IndexedPosting) -> None:
         """Index an open posting; one already indexed under the same id is replaced."""
-        if p.side not in SIDES:
-            raise ValueError(f"posting {p.id}: side must be 'sell' or 'buy', got {p.side!r}")
-        path = _path(p.region)
+        path = _checked_path(p)
         if p.id in self._live:
             self.remove(p.id)
         self._live[p.id] = p
-        bucket = self._buckets.get((p.side, p.product))
-        if bucket is None:
-            bucket = self._buckets[(p.side, p.product)] = _Bucket()
+        bucket = self._bucket(p)
         for key in path:
             _insert(bucket, key, p)
         self._version += 1
+
+    def _append(self, p: IndexedPosting) -> None:
+        """Add a new posting later in (created_at, id) than any other of its bucket (bulk load)."""
+        path = _checked_path(p)
+        self._live[p.id] = p
+        nodes = self._bucket(p).nodes
+        for key in path:
+            items = nodes.get(key)
+            if items is None:
+                nodes[key] = [p]
+            else:
+                items.append(p)
+
+    def _bucket(self, p: IndexedPosting) -> _Bucket:
+        """The bucket of a posting's side and product, created if need be."""
+        bucket = self._buckets.get((p.side, p.product))
+        if bucket is None:
+            bucket = self._buckets[(p.side, p.product)] = _Bucket()
+        return bucket
 
     def remove(self, posting_id: int) -> IndexedPosting | None:
         """Take a posting out (cancelled, expired, hidden); returns it, or None if absent."""
@@ -209,7 +232,8 @@ def _insert(bucket: _Bucket, key: str, p: IndexedPosting) -> None:
     if items is None:
         bucket.nodes[key] = [p]
         return
-    if _order(items[-1]) < _order(p):
+    last = items[-1]
+    if last.created_at < p.created_at or (last.created_at == p.created_at and last.id < p.id):
         items.append(p)  # the usual case: postings arrive in creation order
         return
     order = _order(p)
