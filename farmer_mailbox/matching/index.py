@@ -92,9 +92,11 @@ class MatchIndex:
         return self._families
 
     def __len__(self) -> int:
+        """Number of open postings indexed."""
         return len(self._live)
 
     def __contains__(self, posting_id: object) -> bool:
+        """Whether a posting id is indexed."""
         return posting_id in self._live
 
     def get(self, posting_id: int) -> IndexedPosting | None:
@@ -166,8 +168,10 @@ class MatchIndex:
 
     def iter_matches(self, p: IndexedPosting) -> Iterator[Match]:
         """Every match for a posting, best first, computed lazily; the index must not change meanwhile."""
-        path = _path(p.region)
-        buckets = self._counter_buckets(p)
+        return self._walk(p, _checked_path(p), self._counter_buckets(p))
+
+    def _walk(self, p: IndexedPosting, path: tuple[str, ...], buckets: list[_Bucket]) -> Iterator[Match]:
+        """Matches level by level outward from the poster's own deepest region node."""
         version = self._version
         for level in range(len(path) - 1, -1, -1):
             stream = self._level_stream(buckets, path, level, p)

@@ -1,5 +1,7 @@
 """The index: examples from the issue, removal and re-adding, lazy iteration."""
 
+from typing import Any, ClassVar
+
 import pytest
 
 from farmer_mailbox.matching import Families, IndexedPosting, MatchIndex
@@ -168,6 +170,8 @@ def test_bad_postings_are_refused() -> None:
     with pytest.raises(ValueError, match="side"):
         index.add(post(1, "offer", "猪"))  # type: ignore[arg-type]
     assert len(index) == 0
+    with pytest.raises(ValueError, match="region code"):
+        index.iter_matches(post(1, "buy", "猪", region="33"))  # refused at once, not at first next()
 
 
 def test_city_without_counties_keeps_city_level_postings() -> None:
@@ -177,3 +181,30 @@ def test_city_without_counties_keeps_city_level_postings() -> None:
     index = MatchIndex.from_postings(FAMILIES, postings)
     matches = index.iter_matches(post(9, "buy", "猪", "441900003001"))
     assert [(m.posting.id, m.distance) for m in matches] == [(3, 1), (2, 2), (1, 3), (4, 4)]
+
+
+class Touched(IndexedPosting):
+    """A posting that records when the index reads it, to show how few postings a query reads."""
+
+    __slots__ = ()
+    seen: ClassVar[set[int]] = set()
+
+    def __getattribute__(self, name: str) -> Any:
+        Touched.seen.add(object.__getattribute__(self, "id"))
+        return object.__getattribute__(self, name)
+
+
+def test_best_reads_postings_near_the_poster_not_the_whole_bucket() -> None:
+    towns = [f"3302821{t:02d}{v:03d}" for t in range(10, 30) for v in range(201, 226)]
+    postings = [
+        Touched(i, i, "sell", "玉米", towns[i % len(towns)], float(i), 10.0, None, None, None)
+        for i in range(20_000)
+    ]
+    index = MatchIndex.from_postings(FAMILIES, postings)
+    Touched.seen.clear()
+    best = index.best(post(-1, "buy", "玉米", towns[7], qty=10.0), 5)
+    assert [m.distance for m in best] == [0] * 5
+    assert len(Touched.seen) <= 2 * 5  # the village node holds 40 postings; newest first, one peeked
+    Touched.seen.clear()
+    assert len(index.best(post(-1, "buy", "玉米", "330282150201"), 30)) == 30  # nobody in its town
+    assert len(Touched.seen) <= 2 * 30
