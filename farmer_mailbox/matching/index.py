@@ -21,6 +21,7 @@ keeps removal amortised O(1) per node. Re-adding the same object revives its dea
 from __future__ import annotations
 
 import heapq
+import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
@@ -41,9 +42,11 @@ def _path(region: str) -> tuple[str, ...]:
 
 
 def _checked_path(p: IndexedPosting) -> tuple[str, ...]:
-    """The node keys of a posting, after checking its side and region code."""
+    """The node keys of a posting, after checking its side, creation time and region code."""
     if p.side not in SIDES:
         raise ValueError(f"posting {p.id}: side must be 'sell' or 'buy', got {p.side!r}")
+    if not math.isfinite(p.created_at):
+        raise ValueError(f"posting {p.id}: created_at must be a finite time, got {p.created_at!r}")
     return _path(p.region)
 
 
@@ -168,11 +171,12 @@ class MatchIndex:
 
     def iter_matches(self, p: IndexedPosting) -> Iterator[Match]:
         """Every match for a posting, best first, computed lazily; the index must not change meanwhile."""
-        return self._walk(p, _checked_path(p), self._counter_buckets(p))
+        return self._walk(p, _checked_path(p), self._counter_buckets(p), self._version)
 
-    def _walk(self, p: IndexedPosting, path: tuple[str, ...], buckets: list[_Bucket]) -> Iterator[Match]:
+    def _walk(
+        self, p: IndexedPosting, path: tuple[str, ...], buckets: list[_Bucket], version: int
+    ) -> Iterator[Match]:
         """Matches level by level outward from the poster's own deepest region node."""
-        version = self._version
         for level in range(len(path) - 1, -1, -1):
             stream = self._level_stream(buckets, path, level, p)
             for match in _tie_ordered(stream, p, LEVELS - level):

@@ -154,13 +154,17 @@ def test_out_of_order_adds_keep_recency_exact() -> None:
 
 def test_iteration_is_lazy_and_guards_against_changes() -> None:
     index = MatchIndex.from_postings(FAMILIES, [post(i, "sell", "猪", created_at=i) for i in range(5)])
+    before_first = index.iter_matches(post(9, "buy", "猪"))
+    index.add(post(5, "sell", "猪", created_at=5))
+    with pytest.raises(RuntimeError, match="changed"):
+        next(before_first)
     matches = index.iter_matches(post(9, "buy", "猪"))
-    assert next(matches).posting.id == 4
+    assert next(matches).posting.id == 5
     index.remove(0)
     with pytest.raises(RuntimeError, match="changed"):
         next(matches)
     assert index.best(post(9, "buy", "猪"), 0) == []
-    assert [m.posting.id for m in index.best(post(9, "buy", "猪"), 2)] == [4, 3]
+    assert [m.posting.id for m in index.best(post(9, "buy", "猪"), 2)] == [5, 4]
 
 
 def test_bad_postings_are_refused() -> None:
@@ -169,6 +173,8 @@ def test_bad_postings_are_refused() -> None:
         index.add(post(1, "sell", "猪", region="3302821232"))
     with pytest.raises(ValueError, match="side"):
         index.add(post(1, "offer", "猪"))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="created_at"):
+        index.add(post(1, "sell", "猪", created_at=float("nan")))
     assert len(index) == 0
     with pytest.raises(ValueError, match="region code"):
         index.iter_matches(post(1, "buy", "猪", region="33"))  # refused at once, not at first next()
