@@ -44,6 +44,17 @@ def _syllable(char: str) -> str:
     from pypinyin import lazy_pinyin
 
     sound = lazy_pinyin(char)[0]
+    return _fold(sound)
+
+
+def _key(word: str) -> tuple[str, ...] | None:
+    if not all("\u4e00" <= ch <= "\u9fff" for ch in word):
+        return None
+    return tuple(_syllable(ch) for ch in word)
+
+
+def _fold(sound: str) -> str:
+    """Fold a Latin pinyin syllable the way `_syllable` folds a character's reading."""
     for long, short in _INITIALS:
         if sound.startswith(long):
             sound = short + sound[len(long) :]
@@ -52,12 +63,6 @@ def _syllable(char: str) -> str:
         if sound.endswith(long):
             return sound[: -len(long)] + short
     return sound
-
-
-def _key(word: str) -> tuple[str, ...] | None:
-    if not all("\u4e00" <= ch <= "\u9fff" for ch in word):
-        return None
-    return tuple(_syllable(ch) for ch in word)
 
 
 @lru_cache(maxsize=1)
@@ -69,6 +74,21 @@ def _index() -> dict[tuple[str, ...], tuple[tuple[str, Product], ...]]:
         if key is not None:
             index.setdefault(key, []).append((word, product))
     return {key: tuple(items) for key, items in index.items()}
+
+
+@lru_cache(maxsize=1)
+def _known_sounds() -> frozenset[str]:
+    """Every syllable in the product index: Latin text must be one of these to count as pinyin."""
+    return frozenset(sound for key in _index() for sound in key)
+
+
+def _sounds(word: str) -> list[tuple[str, str | None]] | None:
+    """(syllable, character) pairs of a token; a pinyin-typed token has no character."""
+    if word.isascii() and word.isalpha():
+        sound = _fold(word.lower())
+        return [(sound, None)] if sound in _known_sounds() else None
+    key = _key(word)
+    return None if key is None else list(zip(key, word, strict=True))
 
 
 def guess(
@@ -105,18 +125,20 @@ def _guess_at(
     allowed: frozenset[str] | None,
 ) -> tuple[Guess, int] | None:
     """The longest window of whole tokens starting at token i that sounds like a product."""
-    word = ""
+    heard: list[tuple[str, str | None]] = []
     best: tuple[Guess, int] | None = None
     for j in range(i, len(tokens)):
         token = tokens[j]
-        if not all(free[token.start : token.end]):
+        sounds = _sounds(token.word) if all(free[token.start : token.end]) else None
+        if sounds is None:
             break
-        word += token.word
-        if len(word) > _MAX_WINDOW:
+        heard += sounds
+        if len(heard) > _MAX_WINDOW:
             break
-        if len(word) < 2 or (j == i and segmenter.is_word(word) and _common(segmenter, word)):
+        if len(heard) < 2 or (j == i and _common(segmenter, token.word)):
             continue
-        product = _pick(word, _index().get(_key(word) or ()), allowed)
+        key = tuple(sound for sound, _ in heard)
+        product = _pick([char for _, char in heard], _index().get(key), allowed)
         if product is not None:
             best = (Guess(tokens[i].start, token.end, product), j + 1)
     return best
@@ -127,12 +149,14 @@ def _common(segmenter: Segmenter, word: str) -> bool:
 
 
 def _pick(
-    word: str, candidates: tuple[tuple[str, Product], ...] | None, allowed: frozenset[str] | None
+    chars: list[str | None],
+    candidates: tuple[tuple[str, Product], ...] | None,
+    allowed: frozenset[str] | None,
 ) -> Product | None:
     """One product for a window, or None when the sound is ambiguous across categories."""
     if not candidates:
         return None
-    scored = [(sum(a == b for a, b in zip(word, surface, strict=True)), p) for surface, p in candidates]
+    scored = [(sum(a == b for a, b in zip(chars, surface, strict=True)), p) for surface, p in candidates]
     scored = [(score, p) for score, p in scored if score >= 1 and (allowed is None or p.category in allowed)]
     if not scored or len({p.category for _, p in scored}) > 1:
         return None

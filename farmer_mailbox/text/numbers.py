@@ -116,21 +116,27 @@ PRICE_PATTERNS = (
     # 每斤2.3元, 一斤3块, 每株3元, 每头1500
     re.compile(
         rf"{_PREFIX}\s*(?:价格?|单价)?\s*(?:是|为|:|在)?\s*{_VALUE}\s*"
-        rf"(?:{_CUR}{_JIAO}|(?P<bare>)(?!\s*(?:{_UNIT}|多|来|余|几|[0-9.])))"
+        rf"(?:{_CUR}{_JIAO}|(?P<bare>)(?!\s*(?:{_UNIT}|多|来|余|几|分|毛|角|[0-9.{_CN}])))"
     ),
     # 3元/斤, 1块5一斤, 两块钱一斤, 2-3元, 8000元, 10元3斤
     re.compile(rf"{_NOT_AFTER_NUM}{_VALUE}\s*{_CUR}{_JIAO}\s*{_AFTER}"),
     # ¥3.5/斤
     re.compile(rf"¥\s*{_VALUE}{_AFTER}"),
     # 2.3一斤, 1500一头 (no currency, priced per unit)
-    re.compile(rf"{_NOT_AFTER_NUM}{_VALUE}\s*(?:/|一|每)\s*(?P<u>{_PER_UNIT})"),
+    re.compile(rf"(?<![0-9.毛角块元]){_VALUE}\s*(?:/|一|每)\s*(?P<u>{_PER_UNIT})"),
     # 单价2.3, 价格3, 收购价1.2元
     re.compile(
         rf"(?:单价|价格|价钱|售价|卖价|收购价|价位|报价|工资|工钱|价)\s*(?:是|为|:|在|约)?\s*"
         rf"{_VALUE}\s*{_CUR}?{_JIAO}{_AFTER}"
     ),
-    # 8毛, 五毛钱一斤
-    re.compile(rf"{_NOT_AFTER_NUM}(?P<m>{_NUM_P})(?:毛|角)(?![猪鸡豆桃栗竹笋驴])钱?{_AFTER}"),
+    # 8毛, 五毛钱一斤, 两毛五一斤
+    re.compile(
+        rf"{_NOT_AFTER_NUM}(?P<m>{_NUM_P})(?:毛|角)(?![猪鸡豆桃栗竹笋驴])"
+        rf"(?:(?P<fen>[1-9一二两三四五六七八九])(?![0-9.]|{_PER_UNIT}))?钱?{_AFTER}"
+    ),
+    # 每株5分钱
+    re.compile(rf"{_PREFIX}\s*(?P<c>{_NUM_P})分钱"),
+    re.compile(rf"{_NOT_AFTER_NUM}(?P<c>{_NUM_P})分钱{_AFTER}"),
 )
 NEGOTIABLE = re.compile(
     r"面议|面谈|议价|电议|价格?好商量|价钱好商量|好商量|可商量|商量|价格?可议|价格?可谈|价格?好说"
@@ -219,12 +225,14 @@ def find_prices(text: str) -> list[Price]:
 def _price(match: re.Match[str]) -> Price | None:
     """Turn one price match into a Price, applying 1块5 decimals and 10元3斤 splits."""
     groups = match.groupdict()
-    amount = _range(match, "m" if groups.get("m") else "v")
+    first = "m" if groups.get("m") else ("c" if groups.get("c") else "v")
+    amount = _range(match, first)
     if amount is None:
         return None
     low, high = amount
-    if groups.get("m"):
-        low, high = low / 10, None
+    if first != "v":
+        fen = parse_amount(groups["fen"]) if groups.get("fen") else None
+        low, high = (low / 10 + (fen[0] / 100 if fen else 0.0) if first == "m" else low / 100), None
     if groups.get("jiao") and high is None and low.is_integer():
         jiao = parse_amount(groups["jiao"])
         low += jiao[0] / 10 if jiao else 0
@@ -237,7 +245,7 @@ def _price(match: re.Match[str]) -> Price | None:
     if not 0 < low <= 1e7:
         return None
     one = bool(groups.get("pu")) and not (groups.get("each") or groups.get("each1"))
-    return Price(match.start(), match.end(), low, high, _unit_name(per), one=one)
+    return Price(match.start(), match.end(), round(low, 4), high, _unit_name(per), one=one)
 
 
 def _unit_name(word: str | None) -> str | None:

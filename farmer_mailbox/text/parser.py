@@ -17,7 +17,7 @@ from farmer_mailbox.text import fuzzy
 from farmer_mailbox.text.commands import detect_command, is_opt_out
 from farmer_mailbox.text.intent import LABOUR_CUES, Cue, decide_intent, find_cues, side_for
 from farmer_mailbox.text.lexicon import Lexicon, load_lexicon
-from farmer_mailbox.text.mentions import Mentions, ProductMention, scan
+from farmer_mailbox.text.mentions import Mentions, ProductMention, clerk_reading, scan
 from farmer_mailbox.text.models import Command, Intent, Location, ParseResult, PlaceResolver, Posting, Side
 from farmer_mailbox.text.normalize import normalize
 from farmer_mailbox.text.numbers import Price, Quantity, find_prices, find_quantities
@@ -110,7 +110,7 @@ def _read(
     cues = find_cues(text, tokens, blocked)
     free = _free(text, mentions, prices, quantities, cues)
     products = mentions.products or _guesses(tokens, free, segmenter, quantities, prices, mentions)
-    products = _with_labour(products, cues, lexicon)
+    products = tuple(clerk_reading(text, _with_labour(products, cues, lexicon), lexicon))
     location = _location(text, tokens, free, places, home_code)
     return _Reading(text, tokens, products, mentions, quantities, prices, cues, location)
 

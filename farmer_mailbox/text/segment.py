@@ -22,6 +22,8 @@ from typing import Any
 PRODUCT_FREQ = 200_000
 TERM_FREQ = 50_000
 SINGLE_CHAR_FREQ = 5_000
+# Words of size and time that contain product characters (米径 is no 米, 年生 no 生).
+SPEC_WORDS = ("米径", "地径", "胸径", "冠幅", "苗高", "株高", "株距", "行距", "公分", "厘米", "毫米", "年生")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +98,7 @@ def vocabulary() -> list[tuple[str, int]]:
     words = [(w, PRODUCT_FREQ if len(w) > 1 else SINGLE_CHAR_FREQ) for w, _ in lexicon.surfaces()]
     words += [(w, PRODUCT_FREQ) for w in lexicon.pest_surfaces()]
     terms = [q.word for q in lexicon.qualities()] + list(cue_phrases()) + list(command_words())
-    terms += [w for w in unit_words() if not w.isascii()]
+    terms += [w for w in unit_words() if not w.isascii()] + list(SPEC_WORDS)
     words += [(w, TERM_FREQ) for w in terms if len(w) > 1]
     return words
 
