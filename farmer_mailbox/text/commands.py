@@ -30,7 +30,7 @@ _OPT_OUT = re.compile(
     r"退订|(?<![a-z])td(?![a-z])|^(?:取消订阅|unsubscribe|stop)$|不要再发|别再发|别发了|不要发了|停止发送|拒收"
 )
 _END = r"[\s,.。!！;；]*$"
-_NUM = r"(?P<n>\d{1,6}|[一二两三四五六七八九十]{1,3})"
+_NUM = r"第?\s*(?P<n>\d{1,6}|[一二两三四五六七八九十]{1,3})\s*[条个号]?"
 
 
 def _latin(code: str) -> str:
@@ -49,8 +49,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("code", re.compile(r"^(?P<n>\d{6})$")),
     ("yes", _opens("y|yes|ok|是|是的|同意|确认|好的", _END)),
     ("reply", _opens(f"{_latin('hf')}|回复", r"(?P<n>\d{1,6})\s*[:,]?\s*(?P<rest>.*)$")),
-    ("cancel", _opens(f"{_latin('cx')}|撤销|撤回|删除", f"{_NUM}?{_END}")),
-    ("contact", _opens(f"{_latin('lx')}|联系", f"{_NUM}?{_END}")),
+    ("cancel", _opens(f"{_latin('cx')}|撤销|撤回|删除", f"(?:{_NUM})?{_END}")),
+    ("contact", _opens(f"{_latin('lx')}|联系", f"(?:{_NUM})?{_END}")),
     ("bind", _opens(f"{_latin('bd')}|绑定", rf"(?P<n>(?:\+?86)?1[3-9]\d{{9}})?{_END}")),
     ("weather", _opens(f"{_latin('tq')}|查天气|天气预报|天气", r"(?P<rest>[^\d]*)$")),
     ("price", _opens(f"{_latin('jg')}|查价格|价格查询|查行情|查价|价格|行情", r"(?P<rest>[^\d]*)$")),

@@ -26,6 +26,8 @@ _WANTED_CALL = re.compile(
 _HIRING = ("招工", "招人", "雇人", "请人", "找人", "招聘")
 _JOB_SEEKING = ("找活", "找活干", "找工作", "打零工", "打工", "求职", "务工")
 LABOUR_CUES = frozenset(_HIRING + _JOB_SEEKING)
+# Weak question cues that still make a question on their own (吗 and ? alone do not: 在吗).
+_QUESTION_WORDS = frozenset(("怎么", "如何", "怎样", "咋", "请问", "咨询", "请教", "能不能", "可不可以"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +142,7 @@ def decide_intent(
         return "query"
     if products:
         return _trade(cues, sides) if first_trade_side(cues) else "query"
-    return "query" if has_cue(cues, "query") and len(cues) > 1 else "other"
+    return "query" if any(c.side == "query" and c.word in _QUESTION_WORDS for c in cues) else "other"
 
 
 def _trade(cues: Sequence[Cue], sides: Sequence[Side]) -> Intent:

@@ -105,18 +105,20 @@ _UNIT = "(?:" + "|".join(
 ) + ")"
 _PER_UNIT = "(?:" + _UNIT + "|" + _alternation(list(_TIME_UNITS)) + ")"
 _CUR = r"(?:块钱|元钱|元|块(?![地田石砖板])|圆)"
+# Last characters of unit words: "3斤一盒" packs 3斤 in a box; its 一盒 is neither price nor amount.
+_UNIT_ENDS = "斤克吨袋箱个只头条根盒筐件"
 _JIAO = rf"(?:(?P<jiao>[0-9一二两三四五六七八九])(?:毛|角)?(?![0-9.]|{_PER_UNIT}))?"
 _AFTER = (
     rf"(?:\s*(?:/|每|一个|每个|一|1)\s*(?P<u>{_PER_UNIT})"
     rf"|(?P<n>[2-9]|10|[两三四五六七八九十])(?P<nu>{_UNIT}))?"
 )
-_PREFIX = rf"(?:(?<![0-9.{_CN}])(?:(?P<each>每)|一|1)|(?P<each1>每一))(?P<pu>{_PER_UNIT})"
+_PREFIX = rf"(?:(?<![0-9.{_CN}{_UNIT_ENDS}])(?:(?P<each>每)|一|1)|(?P<each1>每一))(?P<pu>{_PER_UNIT})"
 
 PRICE_PATTERNS = (
     # 每斤2.3元, 一斤3块, 每株3元, 每头1500
     re.compile(
         rf"{_PREFIX}\s*(?:价格?|单价)?\s*(?:是|为|:|在)?\s*{_VALUE}\s*"
-        rf"(?:{_CUR}{_JIAO}|(?P<bare>)(?!\s*(?:{_UNIT}|多|来|余|几|分|毛|角|[0-9.{_CN}])))"
+        rf"(?:{_CUR}{_JIAO}|(?P<mao>毛|角)钱?|(?P<fen2>分)钱|(?P<bare>)(?!\s*(?:{_UNIT}|多|来|余|几|分|毛|角|[0-9.{_CN}])))"
     ),
     # 3元/斤, 1块5一斤, 两块钱一斤, 2-3元, 8000元, 10元3斤
     re.compile(rf"{_NOT_AFTER_NUM}{_VALUE}\s*{_CUR}{_JIAO}\s*{_AFTER}"),
@@ -147,8 +149,22 @@ QUANTITY = re.compile(
     rf"(?P<u>{_UNIT})(?P<half>半)?"
 )
 # Weight said per animal or per item ("每头250斤", "3斤/只", "2斤重"): a size, not an amount.
-_SPEC_BEFORE = re.compile(r"(每\S{0,2}|单|均|平均|头重|只重|个重|单重|体重|重约|约重|亩产|产量)\s*$")
+_SPEC_BEFORE = re.compile(
+    r"(每[头只个条尾株棵亩箱袋盒件]|单|均|平均|头重|只重|个重|单重|体重|重约|约重|亩产|产量)\s*$"
+)
 _SPEC_AFTER = re.compile(r"^\s*(?:多|左右)?\s*(?:重|(?:/|一|每)\s*[只头个条尾枚株棵箱袋件盒筐亩])")
+
+# "30个一盒", "50斤/袋": goods sold by the pack; a bare price is then per pack.
+_PACKS = "[箱袋件盒筐包桶瓶板盘扎捆篓]"
+PACK = re.compile(rf"^\s*(?:/|一|每)\s*(?P<pack>{_PACKS})")
+_PACKED = re.compile(rf"(?:[0-9{_CN}]\s*[斤克吨个只枚头条根株棵]|kg|g)\s*(?:/|一|每)\s*(?P<pack>{_PACKS})")
+
+
+def pack_unit(text: str) -> str | None:
+    """The pack a message sells by ("30个一盒" → 盒), if it names one."""
+    match = _PACKED.search(text)
+    return match["pack"] if match else None
+
 
 _CN_DIGIT = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_RANGE = re.compile(r"^([一二两三四五六七八九])([二三四五六七八九])([十百千万]*)$")
@@ -233,6 +249,9 @@ def _price(match: re.Match[str]) -> Price | None:
     if first != "v":
         fen = parse_amount(groups["fen"]) if groups.get("fen") else None
         low, high = (low / 10 + (fen[0] / 100 if fen else 0.0) if first == "m" else low / 100), None
+    elif groups.get("mao") or groups.get("fen2"):
+        scale = 10 if groups.get("mao") else 100
+        low, high = low / scale, None if high is None else high / scale
     if groups.get("jiao") and high is None and low.is_integer():
         jiao = parse_amount(groups["jiao"])
         low += jiao[0] / 10 if jiao else 0
@@ -273,12 +292,17 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
     before, after = text[max(0, match.start() - 4) : match.start()], text[match.end() : match.end() + 4]
     if found.is_weight and (_SPEC_BEFORE.search(before) or (_SPEC_AFTER.match(after) and not match["half"])):
         return None
+    pack = PACK.match(after)
+    if pack and pack["pack"] != found.name:
+        return None  # "30个一盒": the size of a pack
     amount = _range(match)
     if amount is None or (match["approx"] == "几" and amount[0] < 10):
         return None
     value = amount[0] + (0.5 if match["half"] and amount[0].is_integer() else 0.0)
     if value <= 0 or (value == 1 and found.is_weight and found.name != "吨"):
         return None  # "一斤" names the unit a price is per, never an amount farmers trade
+    if value == 1 and match.start() > 0 and text[match.start() - 1] in _UNIT_ENDS:
+        return None  # "50斤一袋": a pack size
     return Quantity(match.start(), match.end(), value, found)
 
 

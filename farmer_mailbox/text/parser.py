@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 
 from farmer_mailbox.text import fuzzy
@@ -20,7 +20,7 @@ from farmer_mailbox.text.lexicon import Lexicon, load_lexicon
 from farmer_mailbox.text.mentions import Mentions, ProductMention, clerk_reading, scan
 from farmer_mailbox.text.models import Command, Intent, Location, ParseResult, PlaceResolver, Posting, Side
 from farmer_mailbox.text.normalize import normalize
-from farmer_mailbox.text.numbers import Price, Quantity, find_prices, find_quantities
+from farmer_mailbox.text.numbers import Price, Quantity, find_prices, find_quantities, pack_unit
 from farmer_mailbox.text.phones import find_phones
 from farmer_mailbox.text.places import find_mention, locate
 from farmer_mailbox.text.pricing import price_fields
@@ -29,6 +29,7 @@ from farmer_mailbox.text.segment import Segmenter, Token, default_segmenter
 _T = TypeVar("_T")
 _MASK = "□"
 _EACH = re.compile(r"各\s*$")
+_LIST_GAP = re.compile(r"^[\s,、和及与跟/]*$")
 _PRICE_QUESTION = re.compile(r"价|钱|行情|多少")
 
 
@@ -44,6 +45,7 @@ class _Reading:
     prices: list[Price]
     cues: list[Cue]
     location: Location | None
+    pack: str | None = None
 
 
 class _Spanned(Protocol):
@@ -82,8 +84,11 @@ def parse_strict(
         pest=bool(reading.mentions.pests),
         sides=_sides(reading),
     )
+    command = _implied_command(reading, intent, norm)
+    if command is not None and command.name == "ask":
+        reading = replace(reading, products=_crops_of_trees(reading.products, lexicon))
     postings = _postings(reading, intent) if intent in ("sell", "buy", "query") else ()
-    return ParseResult(text, intent, postings, _implied_command(reading, intent, norm), phones)
+    return ParseResult(text, intent, postings, command, phones)
 
 
 def products_in(text: str, segmenter: Segmenter, lexicon: Lexicon) -> list[str]:
@@ -110,9 +115,10 @@ def _read(
     cues = find_cues(text, tokens, blocked)
     free = _free(text, mentions, prices, quantities, cues)
     products = mentions.products or _guesses(tokens, free, segmenter, quantities, prices, mentions)
-    products = tuple(clerk_reading(text, _with_labour(products, cues, lexicon), lexicon))
+    products = _with_land(_with_labour(products, cues, lexicon), quantities, lexicon)
+    products = tuple(clerk_reading(text, products, lexicon))
     location = _location(text, tokens, free, places, home_code)
-    return _Reading(text, tokens, products, mentions, quantities, prices, cues, location)
+    return _Reading(text, tokens, products, mentions, quantities, prices, cues, location, pack_unit(numeric))
 
 
 def _masked(text: str, spans: list[tuple[int, int]]) -> str:
@@ -167,6 +173,19 @@ def _with_labour(
     return products
 
 
+def _with_land(
+    products: tuple[ProductMention, ...], quantities: list[Quantity], lexicon: Lexicon
+) -> tuple[ProductMention, ...]:
+    """"10亩地想租出去": land named only by its unit."""
+    if any(p.product.name in ("土地", "鱼塘") for p in products):
+        return products
+    for quantity in quantities:
+        if quantity.unit.word in ("亩地", "亩田"):
+            land = ProductMention(quantity.start, quantity.end, lexicon.product("土地"), quantity.unit.word)
+            return tuple(sorted((*products, land), key=lambda m: m.start))
+    return products
+
+
 def _location(
     text: str, tokens: Sequence[Token], free: list[bool], places: PlaceResolver | None, home_code: str | None
 ) -> Location | None:
@@ -202,6 +221,9 @@ def _windows(products: Sequence[ProductMention]) -> list[tuple[ProductMention, t
 def _owner(start: int, end: int, text: str, products: Sequence[ProductMention]) -> str | None:
     """Which product an amount or word belongs to: the one it is glued before, else the one
     before it, else the first after it."""
+    covering = next((m for m in products if m.start < end and start < m.end), None)
+    if covering is not None:
+        return covering.product.name
     following = next((m for m in products if m.start >= end), None)
     if following is not None and text[end : following.start] in ("", "的"):
         return following.product.name
@@ -233,7 +255,7 @@ def _postings(reading: _Reading, intent: Intent) -> tuple[Posting, ...]:
         quantity = next(iter(owned.quantities.get(name, [])), None)
         price = _first_price(owned.prices.get(name, []), reading.prices)
         qualities = owned.qualities.get(name, [])
-        postings.append(_posting(reading.location, mention, side, quantity, price, qualities))
+        postings.append(_posting(reading, mention, side, quantity, price, qualities))
     return tuple(postings)
 
 
@@ -248,13 +270,27 @@ def _ownership(reading: _Reading) -> _Owned:
                 owned.quantities.setdefault(name, []).append(quantity)
         _own(owned.quantities, _owner(quantity.start, quantity.end, text, products), quantity)
     for price in reading.prices:
-        _own(owned.prices, _owner(price.start, price.end, text, products), price)
+        owner = _owner(price.start, price.end, text, products)
+        for name in _listed_with(owner, text, products):
+            _own(owned.prices, name, price)
     for mention in products:
         if mention.quality:
             _own(owned.qualities, mention.product.name, mention.quality)
     for span in reading.mentions.qualities:
         _own(owned.qualities, _owner(span.start, span.end, text, products), span.value)
     return owned
+
+
+def _listed_with(name: str | None, text: str, products: Sequence[ProductMention]) -> list[str]:
+    """`name` and the products listed right before it ("辣椒苗 番茄苗 茄子苗 每株2毛" prices all)."""
+    if name is None:
+        return []
+    index = max(i for i, m in enumerate(products) if m.product.name == name)
+    group = [name]
+    while index > 0 and _LIST_GAP.match(text[products[index - 1].end : products[index].start]):
+        index -= 1
+        group.append(products[index].product.name)
+    return group
 
 
 def _own(table: dict[str, list[_T]], name: str | None, item: _T) -> None:
@@ -273,7 +309,7 @@ def _first_price(own: list[Price], everywhere: list[Price]) -> Price | None:
 
 
 def _posting(
-    location: Location | None,
+    reading: _Reading,
     mention: ProductMention,
     side: Side,
     quantity: Quantity | None,
@@ -281,7 +317,7 @@ def _posting(
     qualities: list[str],
 ) -> Posting:
     product = mention.product
-    price_value, price_max, price_unit = price_fields(price, quantity, product)
+    price_value, price_max, price_unit = price_fields(price, quantity, product, reading.pack)
     if quantity is None and price is not None and price.one and price.per:
         quantity = _one_item(price)
     return Posting(
@@ -296,7 +332,7 @@ def _posting(
         price_max=price_max,
         price_unit=price_unit,
         quality=tuple(dict.fromkeys(qualities)),
-        location=location,
+        location=reading.location,
     )
 
 
@@ -308,6 +344,17 @@ def _one_item(price: Price) -> Quantity | None:
     if found is None or found.is_weight or found.base in ("亩", "平方米"):
         return None
     return Quantity(price.start, price.end, 1.0, found)
+
+
+def _crops_of_trees(products: tuple[ProductMention, ...], lexicon: Lexicon) -> tuple[ProductMention, ...]:
+    """In a question about sickness, 梨树 means the pear crop, not pear seedlings for sale."""
+    crops = []
+    for mention in products:
+        crop = lexicon.exact(mention.product.name.removesuffix("苗"))
+        if mention.product.parent == "果苗" and crop is not None:
+            mention = replace(mention, product=crop)
+        crops.append(mention)
+    return tuple(crops)
 
 
 def _implied_command(reading: _Reading, intent: Intent, text: str) -> Command | None:

@@ -16,14 +16,14 @@ _PER_JIN_CEILING = 50.0
 
 
 def price_fields(
-    price: Price | None, quantity: Quantity | None, product: Product
+    price: Price | None, quantity: Quantity | None, product: Product, pack: str | None = None
 ) -> tuple[float | None, float | None, str | None]:
-    """(price, price_max, price_unit) for a posting."""
+    """(price, price_max, price_unit) for a posting; `pack` is the pack the goods come in."""
     if price is None:
         return None, None, None
     if price.negotiable or price.value is None:
         return None, None, NEGOTIABLE
-    per = price.per or _implied_unit(price.value, quantity, product)
+    per = price.per or pack or _implied_unit(price.value, quantity, product)
     return price.value, price.high, f"元/{per}" if per else "元"
 
 
