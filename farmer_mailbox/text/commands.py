@@ -60,6 +60,13 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+# Any way a command can open a message: a cheap gate before trying each command's pattern.
+_OPENERS = re.compile(
+    r"^(?:[a-z]{1,4}(?![a-z])|\d{6}$|[?？]|帮助|菜单|使用说明|怎么用|我的|我发布的|是|同意|确认|好的|回复|撤销|撤回|删除"
+    r"|联系|绑定|查天气|天气|查价|价格|查行情|行情|订阅|关注|注册|问|咨询专家|提问)"
+)
+
+
 def command_words() -> tuple[str, ...]:
     """The Chinese command words, for the segmenter."""
     return tuple(word for words in _WORDS.values() for word in words)
@@ -77,6 +84,8 @@ def detect_command(text: str, products: Callable[[str], list[str]]) -> Command |
     """
     if is_opt_out(text):
         return Command("opt_out")
+    if not _OPENERS.match(text):
+        return implied_weather(text, products)
     for name, pattern in _PATTERNS:
         match = pattern.match(text)
         if match is None:

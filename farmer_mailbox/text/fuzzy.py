@@ -11,8 +11,8 @@ single one out, or there is no guess.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from farmer_mailbox.text.lexicon import Product, load_lexicon
 from farmer_mailbox.text.segment import Segmenter, Token
@@ -29,8 +29,7 @@ UNIT_CATEGORIES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Guess:
+class Guess(NamedTuple):
     """A product guessed for text[start:end]."""
 
     start: int

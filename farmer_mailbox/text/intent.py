@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from farmer_mailbox.text._data import read_rows
 from farmer_mailbox.text.models import Intent, Side
@@ -30,8 +30,7 @@ LABOUR_CUES = frozenset(_HIRING + _JOB_SEEKING)
 _QUESTION_WORDS = frozenset(("怎么", "如何", "怎样", "咋", "请问", "咨询", "请教", "能不能", "可不可以"))
 
 
-@dataclass(frozen=True, slots=True)
-class Cue:
+class Cue(NamedTuple):
     """A cue word at text[start:end]: side sell/buy/query, strength 1 (weak) to 3."""
 
     start: int
@@ -53,11 +52,12 @@ def cue_phrases() -> tuple[str, ...]:
 
 def find_cues(text: str, tokens: Sequence[Token], blocked: frozenset[int]) -> list[Cue]:
     """Cues in order; tokens starting at a `blocked` offset (products, numbers) are skipped."""
-    table = _table()
+    table, prefixes = _table(), _prefixes()
     cues: list[Cue] = []
     i = 0
     while i < len(tokens):
-        hit = None if tokens[i].start in blocked else _longest(tokens, i, table)
+        token = tokens[i]
+        hit = None if token.word not in prefixes or token.start in blocked else _longest(tokens, i, table)
         if hit is None:
             i += 1
             continue
@@ -68,12 +68,21 @@ def find_cues(text: str, tokens: Sequence[Token], blocked: frozenset[int]) -> li
     return _have_you_got(_with_wanted_call(text, cues))
 
 
+@lru_cache(maxsize=1)
+def _prefixes() -> frozenset[str]:
+    """Every prefix of every cue phrase, to stop joining tokens early."""
+    return frozenset(phrase[:i] for phrase in _table() for i in range(1, len(phrase) + 1))
+
+
 def _longest(tokens: Sequence[Token], i: int, table: dict[str, tuple[str, int]]) -> tuple[int, str] | None:
     """The longest cue phrase made of whole tokens starting at token i."""
+    prefixes = _prefixes()
     phrase = ""
     best = None
     for j in range(i, min(len(tokens), i + _MAX_JOIN)):
         phrase += tokens[j].word
+        if phrase not in prefixes:
+            break
         if phrase in table:
             best = (j + 1, phrase)
     return best
@@ -81,6 +90,8 @@ def _longest(tokens: Sequence[Token], i: int, table: dict[str, tuple[str, int]])
 
 def _with_wanted_call(text: str, cues: list[Cue]) -> list[Cue]:
     """Add the strong sell cue of "要X的联系我", dropping the buy cues it explains."""
+    if "要" not in text:
+        return cues
     for match in _WANTED_CALL.finditer(text):
         end = match.start() + 3
         cues = [c for c in cues if not (match.start() <= c.start < end and c.side == "buy")]
@@ -117,11 +128,6 @@ def side_for(position: int, window: tuple[int, int], cues: Sequence[Cue]) -> Sid
     return side
 
 
-def has_cue(cues: Sequence[Cue], side: str, strength: int = 1) -> bool:
-    """True when a cue of `side` at least this strong is present."""
-    return any(c.side == side and c.strength >= strength for c in cues)
-
-
 def first_trade_side(cues: Sequence[Cue], strength: int = 1) -> Side | None:
     """Side of the first trade cue at least this strong."""
     for cue in cues:
@@ -134,15 +140,22 @@ def decide_intent(
     cues: Sequence[Cue], *, products: bool, amounts: bool, pest: bool, sides: Sequence[Side]
 ) -> Intent:
     """The message's intent from its cues and what else it holds."""
-    trade_strong = has_cue(cues, "sell", 2) or has_cue(cues, "buy", 2)
-    asks = has_cue(cues, "query", 2) or pest
+    trade_strong = trade_weak = asks = asks_a_little = False
+    for cue in cues:
+        if cue.side == "query":
+            asks = asks or cue.strength >= 2
+            asks_a_little = asks_a_little or cue.word in _QUESTION_WORDS
+        else:
+            trade_strong = trade_strong or cue.strength >= 2
+            trade_weak = True
+    asks = asks or pest
     if trade_strong or (amounts and products and not asks):
         return _trade(cues, sides)
     if asks:
         return "query"
     if products:
-        return _trade(cues, sides) if first_trade_side(cues) else "query"
-    return "query" if any(c.side == "query" and c.word in _QUESTION_WORDS for c in cues) else "other"
+        return _trade(cues, sides) if trade_weak else "query"
+    return "query" if asks_a_little else "other"
 
 
 def _trade(cues: Sequence[Cue], sides: Sequence[Side]) -> Intent:

@@ -87,6 +87,10 @@ class Lexicon:
         """The product a lower-cased, normalised surface form names (no clean-up; fast)."""
         return self._surface.get(word)
 
+    def word_tables(self) -> tuple[dict[str, Product], dict[str, Pest], dict[str, Quality]]:
+        """The lookup tables behind `exact`, `pest` and `quality`, for hot loops (read only)."""
+        return self._surface, self._pest_surface, self._qualities
+
     def surfaces(self) -> Iterator[tuple[str, Product]]:
         """Every surface form (lower-cased) with the product it names."""
         return iter(self._surface.items())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from farmer_mailbox.text.lexicon import Lexicon, Pest, Product
 from farmer_mailbox.text.segment import Token
@@ -25,8 +25,7 @@ _LETTING = re.compile(r"出租|转让|出让|承包|流转|租|转包")
 _LABOUR_COMPANIONS = frozenset({"劳务", "农资", "其他"})
 
 
-@dataclass(frozen=True, slots=True)
-class ProductMention:
+class ProductMention(NamedTuple):
     """A product named at text[start:end] by `word`; `quality` is implied by the word (土鸡蛋)."""
 
     start: int
@@ -36,8 +35,7 @@ class ProductMention:
     quality: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
     """A pest or quality word at text[start:end] (`value` is its canonical form)."""
 
     start: int
@@ -46,8 +44,7 @@ class Span:
     pest: Pest | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Mentions:
+class Mentions(NamedTuple):
     """Everything a message names."""
 
     products: tuple[ProductMention, ...]
@@ -60,18 +57,19 @@ def scan(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> Mentions:
     products: list[ProductMention] = []
     pests: list[Span] = []
     qualities: list[Span] = []
+    product_table, pest_table, quality_table = lexicon.word_tables()
     for token in tokens:
         word = token.word
-        product = lexicon.exact(word)
+        product = product_table.get(word)
         if product is not None and not _unit_use(text, token):
             quality = _implied(word, product, lexicon)
             products.append(ProductMention(token.start, token.end, product, word, quality))
             continue
-        pest = lexicon.pest(word)
+        pest = pest_table.get(word)
         if pest is not None:
             pests.append(Span(token.start, token.end, pest.name, pest))
             continue
-        entry = lexicon.quality(word)
+        entry = quality_table.get(word)
         if entry is not None and entry.standalone:
             qualities.append(Span(token.start, token.end, entry.canonical))
     if not products:

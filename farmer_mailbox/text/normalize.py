@@ -34,6 +34,7 @@ _EMOJI_RE = re.compile(
     "]+"
 )
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]+")
+_NOISE_RE = re.compile(f"{_EMOJI_RE.pattern}|{_CONTROL_RE.pattern}")
 _SPACE_RE = re.compile(r"[ \t\r\f\v\u3000\xa0]+")
 _NEWLINES_RE = re.compile(r"\s*\n\s*")
 # Punctuation that NFKC leaves alone but that means the same to a reader.
@@ -69,18 +70,28 @@ def _converter() -> _Converter:
     return converter
 
 
+@lru_cache(maxsize=1)
+def _traditional() -> frozenset[str]:
+    """Characters OpenCC t2s changes, found once by asking it (about 50 ms, on first use)."""
+    converter = _converter()
+    chars = (chr(code) for code in (*range(0x3400, 0xA000), *range(0xF900, 0xFB00)))
+    return frozenset(ch for ch in chars if converter.convert(ch) != ch)
+
+
 def to_simplified(text: str) -> str:
-    """Convert traditional Chinese to simplified; ASCII-only text is returned unchanged."""
-    if text.isascii():
+    """Convert traditional Chinese to simplified; text without a traditional character is
+    returned unchanged (t2s is the identity there, and most messages are simplified already)."""
+    if text.isascii() or _traditional().isdisjoint(text):
         return text
     return _converter().convert(text)
 
 
 def normalize(text: str) -> str:
     """Return the canonical form of a raw message that every later step reads."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _CONTROL_RE.sub(" ", text)
-    text = _EMOJI_RE.sub(" ", text)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    text = _NOISE_RE.sub(" ", text)
     text = to_simplified(text).translate(_PUNCT_MAP).lower()
-    text = _NEWLINES_RE.sub("\n", text)
+    if "\n" in text:
+        text = _NEWLINES_RE.sub("\n", text)
     return _SPACE_RE.sub(" ", text).strip()

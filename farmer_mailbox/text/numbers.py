@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import cn2an
 
@@ -34,8 +35,7 @@ class Unit:
         return self.base == "斤"
 
 
-@dataclass(frozen=True, slots=True)
-class Quantity:
+class Quantity(NamedTuple):
     """An amount with its unit, found at text[start:end]."""
 
     start: int
@@ -49,8 +49,7 @@ class Quantity:
         return round(self.value * self.unit.factor, 6)
 
 
-@dataclass(frozen=True, slots=True)
-class Price:
+class Price(NamedTuple):
     """A price (or range, or 面议) found at text[start:end]; `per` is the unit priced, if said."""
 
     start: int
@@ -140,6 +139,19 @@ PRICE_PATTERNS = (
     re.compile(rf"{_PREFIX}\s*(?P<c>{_NUM_P})分钱"),
     re.compile(rf"{_NOT_AFTER_NUM}(?P<c>{_NUM_P})分钱{_AFTER}"),
 )
+# Characters a text must hold for each price pattern to have a chance (skips most regex scans).
+_NEEDS = (
+    frozenset("每一1"),
+    frozenset("元块圆"),
+    frozenset("¥"),
+    frozenset("/一每"),
+    frozenset("价资钱"),
+    frozenset("毛角"),
+    frozenset("分"),
+    frozenset("分"),
+)
+_MAY_NEGOTIATE = frozenset("议商谈说")
+_NUMERALS = frozenset("0123456789" + _CN + "半")
 NEGOTIABLE = re.compile(
     r"面议|面谈|议价|电议|价格?好商量|价钱好商量|好商量|可商量|商量|价格?可议|价格?可谈|价格?好说"
     r"|价钱好说|详谈|另议"
@@ -156,12 +168,15 @@ _SPEC_AFTER = re.compile(r"^\s*(?:多|左右)?\s*(?:重|(?:/|一|每)\s*[只头�
 
 # "30个一盒", "50斤/袋": goods sold by the pack; a bare price is then per pack.
 _PACKS = "[箱袋件盒筐包桶瓶板盘扎捆篓]"
+_PACK_CHARS = frozenset(_PACKS[1:-1])
 PACK = re.compile(rf"^\s*(?:/|一|每)\s*(?P<pack>{_PACKS})")
 _PACKED = re.compile(rf"(?:[0-9{_CN}]\s*[斤克吨个只枚头条根株棵]|kg|g)\s*(?:/|一|每)\s*(?P<pack>{_PACKS})")
 
 
 def pack_unit(text: str) -> str | None:
     """The pack a message sells by ("30个一盒" → 盒), if it names one."""
+    if _PACK_CHARS.isdisjoint(text):
+        return None
     match = _PACKED.search(text)
     return match["pack"] if match else None
 
@@ -225,14 +240,17 @@ def _range(match: re.Match[str], first: str = "v") -> tuple[float, float | None]
 def find_prices(text: str) -> list[Price]:
     """All prices in `text`, left to right, without overlaps (earlier patterns win)."""
     found: list[Price] = []
-    for pattern in PRICE_PATTERNS:
+    numeric = not _NUMERALS.isdisjoint(text)
+    for pattern, needs in zip(PRICE_PATTERNS, _NEEDS, strict=True):
+        if not numeric or needs.isdisjoint(text):
+            continue
         for match in pattern.finditer(text):
             if _overlaps(match.start(), match.end(), found):
                 continue
             price = _price(match)
             if price is not None:
                 found.append(price)
-    for match in NEGOTIABLE.finditer(text):
+    for match in NEGOTIABLE.finditer(text) if _MAY_NEGOTIATE.intersection(text) else ():
         if not _overlaps(match.start(), match.end(), found):
             found.append(Price(match.start(), match.end(), None, None, None, negotiable=True))
     return sorted(found, key=lambda p: p.start)
@@ -277,6 +295,8 @@ def _unit_name(word: str | None) -> str | None:
 def find_quantities(text: str, taken: list[Price]) -> list[Quantity]:
     """All quantities in `text` outside the price spans in `taken`, left to right."""
     found: list[Quantity] = []
+    if _NUMERALS.isdisjoint(text):
+        return found
     for match in QUANTITY.finditer(text):
         if _overlaps(match.start(), match.end(), taken):
             continue

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 
 from farmer_mailbox.text import fuzzy
-from farmer_mailbox.text.commands import detect_command, is_opt_out
+from farmer_mailbox.text.commands import detect_command
 from farmer_mailbox.text.intent import LABOUR_CUES, Cue, decide_intent, find_cues, side_for
 from farmer_mailbox.text.lexicon import Lexicon, load_lexicon
 from farmer_mailbox.text.mentions import Mentions, ProductMention, clerk_reading, scan
@@ -28,7 +28,6 @@ from farmer_mailbox.text.segment import Segmenter, Token, default_segmenter
 
 _T = TypeVar("_T")
 _MASK = "□"
-_EACH = re.compile(r"各\s*$")
 _LIST_GAP = re.compile(r"^[\s,、和及与跟/]*$")
 _PRICE_QUESTION = re.compile(r"价|钱|行情|多少")
 
@@ -44,7 +43,7 @@ class _Reading:
     quantities: list[Quantity]
     prices: list[Price]
     cues: list[Cue]
-    location: Location | None
+    free: list[bool]
     pack: str | None = None
 
 
@@ -69,25 +68,27 @@ def parse_strict(
     """`parse`, but letting internal errors through (for tests and debugging)."""
     norm = normalize(text)
     phones, masked = find_phones(norm)
-    if is_opt_out(norm):
-        return ParseResult(text, "command", (), Command("opt_out"), phones)
     segmenter = default_segmenter()
     lexicon = load_lexicon()
     command = detect_command(norm, lambda s: products_in(s, segmenter, lexicon))
     if command is not None:
         return ParseResult(text, "command", (), command, phones)
-    reading = _read(masked.replace("千克", "公斤"), segmenter, lexicon, places, home_code)
+    reading = _read(masked.replace("千克", "公斤"), segmenter, lexicon)
+    sides = _sides(reading)
     intent = decide_intent(
         reading.cues,
         products=bool(reading.products),
         amounts=bool(reading.quantities or any(p.value for p in reading.prices)),
         pest=bool(reading.mentions.pests),
-        sides=_sides(reading),
+        sides=[side for side in sides.values() if side],
     )
     command = _implied_command(reading, intent, norm)
     if command is not None and command.name == "ask":
         reading = replace(reading, products=_crops_of_trees(reading.products, lexicon))
-    postings = _postings(reading, intent) if intent in ("sell", "buy", "query") else ()
+    postings: tuple[Posting, ...] = ()
+    if intent in ("sell", "buy", "query") and reading.products:
+        location = _location(reading, places, home_code)
+        postings = _postings(reading, intent, sides, location)
     return ParseResult(text, intent, postings, command, phones)
 
 
@@ -101,38 +102,26 @@ def products_in(text: str, segmenter: Segmenter, lexicon: Lexicon) -> list[str]:
     return names
 
 
-def _read(
-    text: str, segmenter: Segmenter, lexicon: Lexicon, places: PlaceResolver | None, home_code: str | None
-) -> _Reading:
+def _read(text: str, segmenter: Segmenter, lexicon: Lexicon) -> _Reading:
     tokens = segmenter.tokens(text)
     mentions = scan(text, tokens, lexicon)
     named: list[_Spanned] = [*mentions.products, *mentions.pests, *mentions.qualities]
     numeric = _masked(text, [(m.start, m.end) for m in named])
     prices = find_prices(numeric)
     quantities = find_quantities(numeric, prices)
-    blocked = frozenset(m.start for m in mentions.products)
-    blocked |= {t.start for t in tokens if _inside(t, prices, quantities)}
-    cues = find_cues(text, tokens, blocked)
+    cues = find_cues(text, tokens, frozenset(m.start for m in mentions.products))
     free = _free(text, mentions, prices, quantities, cues)
     products = mentions.products or _guesses(tokens, free, segmenter, quantities, prices, mentions)
     products = _with_land(_with_labour(products, cues, lexicon), quantities, lexicon)
     products = tuple(clerk_reading(text, products, lexicon))
-    location = _location(text, tokens, free, places, home_code)
-    return _Reading(text, tokens, products, mentions, quantities, prices, cues, location, pack_unit(numeric))
+    return _Reading(text, tokens, products, mentions, quantities, prices, cues, free, pack_unit(numeric))
 
 
 def _masked(text: str, spans: list[tuple[int, int]]) -> str:
     """The text with product and quality words blanked, so 三元猪 or 九成新 hold no number."""
-    chars = list(text)
     for start, end in spans:
-        chars[start:end] = _MASK * (end - start)
-    return "".join(chars)
-
-
-def _inside(token: Token, prices: list[Price], quantities: list[Quantity]) -> bool:
-    return any(p.start <= token.start < p.end for p in prices) or any(
-        q.start <= token.start < q.end for q in quantities
-    )
+        text = text[:start] + _MASK * (end - start) + text[end:]
+    return text
 
 
 def _free(text: str, mentions: Mentions, *others: Sequence[_Spanned]) -> list[bool]:
@@ -186,10 +175,9 @@ def _with_land(
     return products
 
 
-def _location(
-    text: str, tokens: Sequence[Token], free: list[bool], places: PlaceResolver | None, home_code: str | None
-) -> Location | None:
-    mention = find_mention(text, tokens, free, places)
+def _location(reading: _Reading, places: PlaceResolver | None, home_code: str | None) -> Location | None:
+    """The place the message names, resolved when a resolver is given."""
+    mention = find_mention(reading.text, reading.tokens, reading.free, places)
     if mention is None:
         return None
     try:
@@ -198,13 +186,12 @@ def _location(
         return Location(text=mention.text)
 
 
-def _sides(reading: _Reading) -> list[Side]:
-    """The side of each product in order, where a cue decides it."""
-    sides: list[Side] = []
+def _sides(reading: _Reading) -> dict[str, Side | None]:
+    """Each product (by its first mention) and the side its cues put it on, if any."""
+    sides: dict[str, Side | None] = {}
     for mention, window in _windows(reading.products):
-        side = side_for(mention.start, window, reading.cues)
-        if side is not None:
-            sides.append(side)
+        if mention.product.name not in sides:
+            sides[mention.product.name] = side_for(mention.start, window, reading.cues)
     return sides
 
 
@@ -242,20 +229,22 @@ class _Owned:
     qualities: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _postings(reading: _Reading, intent: Intent) -> tuple[Posting, ...]:
+def _postings(
+    reading: _Reading, intent: Intent, sides: dict[str, Side | None], location: Location | None
+) -> tuple[Posting, ...]:
     """One posting per canonical product, in order of first mention."""
     default: Side = "sell" if intent == "sell" else "buy"
-    firsts: dict[str, tuple[ProductMention, tuple[int, int]]] = {}
-    for mention, window in _windows(reading.products):
-        firsts.setdefault(mention.product.name, (mention, window))
+    firsts: dict[str, ProductMention] = {}
+    for mention in reading.products:
+        firsts.setdefault(mention.product.name, mention)
     owned = _ownership(reading)
     postings = []
-    for name, (mention, window) in firsts.items():
-        side = side_for(mention.start, window, reading.cues) or default
+    for name, mention in firsts.items():
         quantity = next(iter(owned.quantities.get(name, [])), None)
         price = _first_price(owned.prices.get(name, []), reading.prices)
         qualities = owned.qualities.get(name, [])
-        postings.append(_posting(reading, mention, side, quantity, price, qualities))
+        side = sides.get(name) or default
+        postings.append(_posting(reading, mention, side, quantity, price, qualities, location))
     return tuple(postings)
 
 
@@ -263,9 +252,11 @@ def _ownership(reading: _Reading) -> _Owned:
     """Give every amount and quality word to the product it was written with."""
     owned = _Owned()
     text, products = reading.text, reading.products
+    if len({m.product.name for m in products}) == 1:
+        return _all_to_one(reading, products[0].product.name)
     names = list(dict.fromkeys(m.product.name for m in products))
     for quantity in reading.quantities:
-        if _EACH.search(text[: quantity.start]):
+        if text[: quantity.start].rstrip().endswith("各"):
             for name in names:
                 owned.quantities.setdefault(name, []).append(quantity)
         _own(owned.quantities, _owner(quantity.start, quantity.end, text, products), quantity)
@@ -279,6 +270,13 @@ def _ownership(reading: _Reading) -> _Owned:
     for span in reading.mentions.qualities:
         _own(owned.qualities, _owner(span.start, span.end, text, products), span.value)
     return owned
+
+
+def _all_to_one(reading: _Reading, name: str) -> _Owned:
+    """The common case: one product owns every amount and quality word."""
+    qualities = [m.quality for m in reading.products if m.quality]
+    qualities += [q.value for q in reading.mentions.qualities]
+    return _Owned({name: reading.quantities}, {name: reading.prices}, {name: qualities})
 
 
 def _listed_with(name: str | None, text: str, products: Sequence[ProductMention]) -> list[str]:
@@ -315,6 +313,7 @@ def _posting(
     quantity: Quantity | None,
     price: Price | None,
     qualities: list[str],
+    location: Location | None,
 ) -> Posting:
     product = mention.product
     price_value, price_max, price_unit = price_fields(price, quantity, product, reading.pack)
@@ -332,7 +331,7 @@ def _posting(
         price_max=price_max,
         price_unit=price_unit,
         quality=tuple(dict.fromkeys(qualities)),
-        location=reading.location,
+        location=location,
     )
 
 
@@ -352,7 +351,7 @@ def _crops_of_trees(products: tuple[ProductMention, ...], lexicon: Lexicon) -> t
     for mention in products:
         crop = lexicon.exact(mention.product.name.removesuffix("苗"))
         if mention.product.parent == "果苗" and crop is not None:
-            mention = replace(mention, product=crop)
+            mention = mention._replace(product=crop)
         crops.append(mention)
     return tuple(crops)
 

@@ -7,6 +7,7 @@ import re
 _MOBILE = re.compile(r"(?<![\d.])(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?![\d.])")
 _LANDLINE = re.compile(r"(?<![\d.])(0\d{2,3})[\s-]?(\d{7,8})(?![\d.])")
 # Long digit runs that are no amount (ID numbers, bank cards, order numbers).
+_MANY_DIGITS = re.compile(r"\d[\d\s-]{7,}\d")
 _LONG_DIGITS = re.compile(r"(?<![\d.])\d{9,}[\dx]?(?![\d.])")
 
 
@@ -16,6 +17,8 @@ def find_phones(text: str) -> tuple[tuple[str, ...], str]:
     Mobiles are given as 11 digits, landlines as area-number (0574-63012345). Other long digit
     runs (ID and card numbers) are blanked too, so none of them reads as an amount.
     """
+    if not _MANY_DIGITS.search(text):
+        return (), text
     found: list[tuple[int, str]] = []
     masked = text
     for pattern, joiner in ((_MOBILE, ""), (_LANDLINE, "-")):

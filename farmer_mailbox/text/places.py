@@ -9,8 +9,8 @@ segmented text. Adjacent parts join into one mention (慈溪市横河镇杨高�
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from farmer_mailbox.text._data import read_text
 from farmer_mailbox.text.models import Location, PlaceResolver
@@ -35,10 +35,10 @@ _GENERIC = frozenset(
 _STOP = frozenset("在住是我你他她的有卖买收到去从往来和与及或要送本全各外附近每这那哪个了")
 _STOP |= frozenset("联系电话找位于址:,.;!? \n")
 _MAX_LEFT = 4
+_SUFFIX_ENDS = frozenset(suffix[-1] for suffix in _SUFFIX_RANK)
 
 
-@dataclass(frozen=True, slots=True)
-class Mention:
+class Mention(NamedTuple):
     """A place mention at text[start:end] with its specificity rank (higher is finer)."""
 
     start: int
@@ -53,14 +53,16 @@ class NameIndex:
     def __init__(self, names: Iterable[str]) -> None:
         self.names = frozenset(n for n in (name.strip().lower() for name in names) if len(n) >= 2)
         self.prefixes = frozenset(n[:2] for n in self.names)
+        self.firsts = frozenset(n[0] for n in self.names)
         self.longest = max((len(n) for n in self.names), default=0)
 
     def scan(self, text: str, free: Sequence[bool]) -> list[Mention]:
         """Longest known names in `text` over characters marked free."""
         found: list[Mention] = []
         i, end = 0, len(text) - 1
+        firsts = self.firsts
         while i < end:
-            if not free[i] or text[i : i + 2] not in self.prefixes:
+            if text[i] not in firsts or not free[i] or text[i : i + 2] not in self.prefixes:
                 i += 1
                 continue
             for size in range(min(self.longest, len(text) - i), 1, -1):
@@ -106,7 +108,7 @@ def suffix_mentions(text: str, tokens: Sequence[Token], free: Sequence[bool]) ->
     found: list[Mention] = []
     for k, token in enumerate(tokens):
         word = token.word
-        if not all(free[token.start : token.end]) or _rank(word) == 1 or word in _GENERIC:
+        if word[-1] not in _SUFFIX_ENDS or word in _GENERIC or not all(free[token.start : token.end]):
             continue
         start = token.start if len(word) > 1 and word not in _SUFFIX_RANK else _left_edge(tokens, k, free)
         if start is not None and token.end - start >= 2 and text[start:token.end] not in _GENERIC:

@@ -13,11 +13,12 @@ and over-segment ordinary text; `places.py` finds them by direct lookup instead.
 from __future__ import annotations
 
 import logging
+import math
+import re
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 PRODUCT_FREQ = 200_000
 TERM_FREQ = 50_000
@@ -26,17 +27,12 @@ SINGLE_CHAR_FREQ = 5_000
 SPEC_WORDS = ("米径", "地径", "胸径", "冠幅", "苗高", "株高", "株距", "行距", "公分", "厘米", "毫米", "年生")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """A word of the segmented text, with its offset."""
+class Token(NamedTuple):
+    """A word of the segmented text, with its offsets."""
 
     word: str
     start: int
-
-    @property
-    def end(self) -> int:
-        """Offset just past the word."""
-        return self.start + len(self.word)
+    end: int
 
 
 def _new_tokenizer() -> Any:
@@ -54,7 +50,13 @@ def _new_tokenizer() -> Any:
 
 
 class Segmenter:
-    """Deterministic word segmentation (HMM off) over a private jieba dictionary."""
+    """Deterministic word segmentation (HMM off) over a private jieba dictionary.
+
+    `tokens` walks jieba's own no-HMM algorithm (a DAG of dictionary words, then the route of
+    highest log-probability, ties to the longer word, Latin letters and digits glued into runs)
+    over the tokenizer's dictionary, with the log-probabilities cached: the same cut as
+    `Tokenizer.cut(text, HMM=False)` (a test holds them equal) at about half the cost.
+    """
 
     def __init__(self, words: Iterable[tuple[str, int]]) -> None:
         tokenizer = _new_tokenizer()
@@ -64,27 +66,104 @@ class Segmenter:
         # Keep jieba's normalising total: adding words must not re-price every other path.
         tokenizer.total = total
         self._tokenizer = tokenizer
+        self._freq: dict[str, int] = tokenizer.FREQ
+        self._log_total = math.log(total)
+        self._log_prob: dict[str, float] = {}
 
     def cut(self, text: str) -> Iterator[str]:
-        """Words of `text` in order; together they spell `text` exactly."""
+        """Words of `text` in order, by jieba itself; together they spell `text` exactly."""
         return iter(self._tokenizer.cut(text, HMM=False))
+
+    def words(self, text: str) -> list[str]:
+        """Words of `text` in order (the fast path of `cut`, same result)."""
+        words: list[str] = []
+        for block in _BLOCK.split(text):
+            if not block:
+                continue
+            if _BLOCK.match(block):
+                words.extend(self._cut_block(block))
+            else:
+                words.extend(part for piece in _SKIP.split(block) if piece for part in _skip(piece))
+        return words
 
     def tokens(self, text: str) -> list[Token]:
         """Words of `text` with their offsets."""
         tokens: list[Token] = []
         position = 0
-        for word in self._tokenizer.cut(text, HMM=False):
-            tokens.append(Token(word, position))
-            position += len(word)
+        for word in self.words(text):
+            end = position + len(word)
+            tokens.append(_new_token(Token, (word, position, end)))  # Token(word, position, end), faster
+            position = end
         return tokens
 
     def is_word(self, word: str) -> bool:
         """True when the dictionary knows `word` as a word (not just a prefix)."""
-        return bool(self._tokenizer.FREQ.get(word))
+        return bool(self._freq.get(word))
 
     def freq(self, word: str) -> int:
         """The dictionary frequency of `word` (0 when unknown)."""
-        return int(self._tokenizer.FREQ.get(word) or 0)
+        return int(self._freq.get(word) or 0)
+
+    def _cut_block(self, block: str) -> list[str]:
+        """jieba's __cut_DAG_NO_HMM for one run of Han characters, letters and digits."""
+        route = self._route(block)
+        words: list[str] = []
+        latin = ""
+        x, size = 0, len(block)
+        while x < size:
+            y = route[x] + 1
+            word = block[x:y]
+            if y - x == 1 and word in _LATIN_OR_DIGIT:
+                latin += word
+            else:
+                if latin:
+                    words.append(latin)
+                    latin = ""
+                words.append(word)
+            x = y
+        if latin:
+            words.append(latin)
+        return words
+
+    def _route(self, block: str) -> list[int]:
+        """End index of the best word starting at each position (max total log-probability)."""
+        freq, log_prob, floor = self._freq, self._log_prob, -self._log_total
+        size = len(block)
+        score = [0.0] * (size + 1)
+        ends = [0] * (size + 1)
+        for start in range(size - 1, -1, -1):
+            best, best_end = -math.inf, start
+            end = start
+            fragment = block[start]
+            count = freq.get(fragment)
+            while count is not None:
+                if count:
+                    value = log_prob.get(fragment)
+                    if value is None:
+                        value = log_prob[fragment] = math.log(count) + floor
+                    value += score[end + 1]
+                    if value >= best:
+                        best, best_end = value, end
+                end += 1
+                if end == size:
+                    break
+                fragment = block[start : end + 1]
+                count = freq.get(fragment)
+            if best_end == start and best == -math.inf:
+                best = floor + score[start + 1]
+            score[start], ends[start] = best, best_end
+        return ends
+
+
+_new_token = tuple.__new__
+_BLOCK = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")
+_SKIP = re.compile(r"(\r\n|\s)")
+_LATIN_OR_DIGIT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def _skip(piece: str) -> list[str]:
+    """Outside word runs jieba keeps whitespace whole and splits everything else per character."""
+    return [piece] if _SKIP.match(piece) else list(piece)
 
 
 def vocabulary() -> list[tuple[str, int]]:
