@@ -274,9 +274,9 @@ def _ownership(reading: _Reading) -> _Owned:
 
 def _all_to_one(reading: _Reading, name: str) -> _Owned:
     """The common case: one product owns every amount and quality word."""
-    qualities = [m.quality for m in reading.products if m.quality]
-    qualities += [q.value for q in reading.mentions.qualities]
-    return _Owned({name: reading.quantities}, {name: reading.prices}, {name: qualities})
+    said = [(m.start, m.quality) for m in reading.products if m.quality]
+    said += [(q.start, q.value) for q in reading.mentions.qualities]
+    return _Owned({name: reading.quantities}, {name: reading.prices}, {name: [q for _, q in sorted(said)]})
 
 
 def _listed_with(name: str | None, text: str, products: Sequence[ProductMention]) -> list[str]:

@@ -73,7 +73,7 @@ def load(name: str) -> list[Case]:
     for raw in (DATA / name).read_text(encoding="utf-8").splitlines():
         if not raw.strip() or raw.startswith("#"):
             continue
-        text, intent, labels = (raw.split("\t") + ["", ""])[:3]
+        text, intent, labels = [*raw.split("\t"), "", ""][:3]
         if intent == "command":
             cases.append(Case(text, intent, command=tuple(labels.split("|"))))
         else:
@@ -134,7 +134,8 @@ def _score_case(scores: Scores, case: Case, result: ParseResult) -> None:
         if want.quantity is not None:
             scores.quantities += 1
             have = (got.quantity, got.unit) if got else None
-            if have is not None and have[0] is not None and _same(have[0], want.quantity[0]) and have[1] == want.quantity[1]:
+            same = have is not None and _same(have[0], want.quantity[0]) and have[1] == want.quantity[1]
+            if same:
                 scores.quantity_ok += 1
             else:
                 scores.misses.append(f"quantity {have} != {want.quantity}: {case.text}")
@@ -153,5 +154,7 @@ def _same(a: float | None, b: float | None) -> bool:
     return abs(a - b) < 1e-6
 
 
-def _same_price(have: tuple[float | None, float | None, str | None], want: tuple[float | None, float | None, str]) -> bool:
+def _same_price(
+    have: tuple[float | None, float | None, str | None], want: tuple[float | None, float | None, str]
+) -> bool:
     return _same(have[0], want[0]) and _same(have[1], want[1]) and have[2] == want[2]
