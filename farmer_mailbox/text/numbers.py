@@ -327,4 +327,4 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
 
 
 def _overlaps(start: int, end: int, spans: list[Price]) -> bool:
-    return any(start < s.end and s.start < end for s in spans)
+    return any(start < span.end and span.start < end for span in spans)

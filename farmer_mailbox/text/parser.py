@@ -32,7 +32,7 @@ _LIST_GAP = re.compile(r"^[\s,、和及与跟/]*$")
 _PRICE_QUESTION = re.compile(r"价|钱|行情|多少")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Reading:
     """Intermediate results of one message, shared by the assembly steps."""
 
@@ -111,7 +111,7 @@ def _read(text: str, segmenter: Segmenter, lexicon: Lexicon) -> _Reading:
     quantities = find_quantities(numeric, prices)
     cues = find_cues(text, tokens, frozenset(m.start for m in mentions.products))
     free = _free(text, mentions, prices, quantities, cues)
-    products = mentions.products or _guesses(tokens, free, segmenter, quantities, prices, mentions)
+    products = mentions.products or _guesses(tokens, free, segmenter, quantities, prices)
     products = _with_land(_with_labour(products, cues, lexicon), quantities, lexicon)
     products = tuple(clerk_reading(text, products, lexicon))
     return _Reading(text, tokens, products, mentions, quantities, prices, cues, free, pack_unit(numeric))
@@ -141,7 +141,6 @@ def _guesses(
     segmenter: Segmenter,
     quantities: list[Quantity],
     prices: list[Price],
-    mentions: Mentions,
 ) -> tuple[ProductMention, ...]:
     """Homophone guesses, used only when nothing was named exactly."""
     units = [q.unit.name for q in quantities] + [p.per for p in prices if p.per]
