@@ -80,20 +80,22 @@ class Segmenter:
         for block in _BLOCK.split(text):
             if not block:
                 continue
-            if _BLOCK.match(block):
-                words.extend(self._cut_block(block))
-            else:
-                words.extend(part for piece in _SKIP.split(block) if piece for part in _skip(piece))
+            words.extend(self._cut_block(block) if _BLOCK.match(block) else _skipped(block))
         return words
 
     def tokens(self, text: str) -> list[Token]:
         """Words of `text` with their offsets."""
         tokens: list[Token] = []
+        append = tokens.append
         position = 0
-        for word in self.words(text):
-            end = position + len(word)
-            tokens.append(_new_token(Token, (word, position, end)))  # Token(word, position, end), faster
-            position = end
+        for block in _BLOCK.split(text):
+            if not block:
+                continue
+            words = self._cut_block(block) if _BLOCK.match(block) else _skipped(block)
+            for word in words:
+                end = position + len(word)
+                append(_new_token(Token, (word, position, end)))  # Token(word, position, end), faster
+                position = end
         return tokens
 
     def is_word(self, word: str) -> bool:
@@ -161,9 +163,13 @@ _SKIP = re.compile(r"(\r\n|\s)")
 _LATIN_OR_DIGIT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
-def _skip(piece: str) -> list[str]:
+def _skipped(block: str) -> list[str]:
     """Outside word runs jieba keeps whitespace whole and splits everything else per character."""
-    return [piece] if _SKIP.match(piece) else list(piece)
+    words: list[str] = []
+    for piece in _SKIP.split(block):
+        if piece:
+            words.extend([piece] if _SKIP.match(piece) else piece)
+    return words
 
 
 def vocabulary() -> list[tuple[str, int]]:
