@@ -68,7 +68,8 @@ class Segmenter:
         self._tokenizer = tokenizer
         self._freq: dict[str, int] = tokenizer.FREQ
         self._log_total = math.log(total)
-        self._log_prob: dict[str, float] = {}
+        # Dictionary words met so far with their log-probability (or the prefix-only mark).
+        self._known: dict[str, float] = {}
 
     def cut(self, text: str) -> Iterator[str]:
         """Words of `text` in order, by jieba itself; together they spell `text` exactly."""
@@ -129,7 +130,7 @@ class Segmenter:
 
     def _route(self, block: str) -> list[int]:
         """End index of the best word starting at each position (max total log-probability)."""
-        freq, log_prob, floor = self._freq, self._log_prob, -self._log_total
+        known, floor = self._known, -self._log_total
         size = len(block)
         score = [0.0] * (size + 1)
         ends = [0] * (size + 1)
@@ -137,12 +138,13 @@ class Segmenter:
             best, best_end = -math.inf, start
             end = start
             fragment = block[start]
-            count = freq.get(fragment)
-            while count is not None:
-                if count:
-                    value = log_prob.get(fragment)
+            while True:
+                value = known.get(fragment)
+                if value is None:
+                    value = self._learn(fragment)
                     if value is None:
-                        value = log_prob[fragment] = math.log(count) + floor
+                        break
+                if value != _PREFIX_ONLY:
                     value += score[end + 1]
                     if value >= best:
                         best, best_end = value, end
@@ -150,13 +152,22 @@ class Segmenter:
                 if end == size:
                     break
                 fragment = block[start : end + 1]
-                count = freq.get(fragment)
-            if best_end == start and best == -math.inf:
+            if best == -math.inf:
                 best = floor + score[start + 1]
             score[start], ends[start] = best, best_end
         return ends
 
+    def _learn(self, fragment: str) -> float | None:
+        """Log-probability of a dictionary word (or the prefix-only mark), cached; None if unknown."""
+        count = self._freq.get(fragment)
+        if count is None:
+            return None
+        value = math.log(count) - self._log_total if count else _PREFIX_ONLY
+        self._known[fragment] = value
+        return value
 
+
+_PREFIX_ONLY = 1.0  # log-probabilities are negative: 1.0 marks a word prefix that is no word
 _new_token = tuple.__new__
 _BLOCK = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")
 _SKIP = re.compile(r"(\r\n|\s)")
