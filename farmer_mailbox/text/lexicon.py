@@ -67,6 +67,8 @@ class Lexicon:
         self._pests = tuple(pests)
         self._pest_surface = {w: p for p in pests for w in (p.name, *p.synonyms)}
         self._qualities = {q.word: q for q in qualities}
+        self._entries: dict[str, Product | Pest | Quality] = {**self._qualities, **self._pest_surface}
+        self._entries.update(self._surface)
 
     def products(self) -> tuple[Product, ...]:
         """All canonical products, in data-file order."""
@@ -87,9 +89,10 @@ class Lexicon:
         """The product a lower-cased, normalised surface form names (no clean-up; fast)."""
         return self._surface.get(word)
 
-    def word_tables(self) -> tuple[dict[str, Product], dict[str, Pest], dict[str, Quality]]:
-        """The lookup tables behind `exact`, `pest` and `quality`, for hot loops (read only)."""
-        return self._surface, self._pest_surface, self._qualities
+    def entries(self) -> dict[str, Product | Pest | Quality]:
+        """Every known word with what it names (product first, then pest, then quality word):
+        one lookup per word in hot loops. Read only."""
+        return self._entries
 
     def surfaces(self) -> Iterator[tuple[str, Product]]:
         """Every surface form (lower-cased) with the product it names."""

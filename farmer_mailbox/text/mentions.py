@@ -57,20 +57,19 @@ def scan(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> Mentions:
     products: list[ProductMention] = []
     pests: list[Span] = []
     qualities: list[Span] = []
-    product_table, pest_table, quality_table = lexicon.word_tables()
+    entries = lexicon.entries()
     for token in tokens:
         word = token.word
-        product = product_table.get(word)
-        if product is not None and not _unit_use(text, token):
-            quality = _implied(word, product, lexicon)
-            products.append(ProductMention(token.start, token.end, product, word, quality))
+        entry = entries.get(word)
+        if entry is None:
             continue
-        pest = pest_table.get(word)
-        if pest is not None:
-            pests.append(Span(token.start, token.end, pest.name, pest))
-            continue
-        entry = quality_table.get(word)
-        if entry is not None and entry.standalone:
+        if isinstance(entry, Product):
+            if not _unit_use(text, token):
+                quality = _implied(word, entry, lexicon)
+                products.append(ProductMention(token.start, token.end, entry, word, quality))
+        elif isinstance(entry, Pest):
+            pests.append(Span(token.start, token.end, entry.name, entry))
+        elif entry.standalone:
             qualities.append(Span(token.start, token.end, entry.canonical))
     if not products:
         products = _crops_in_pest_names(text, pests, lexicon)
