@@ -70,8 +70,8 @@ def rates(functions: list[Callable[[str], object]], messages: list[str], rounds:
 
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__)
-    options.add_argument("--messages", type=int, default=2000)
-    options.add_argument("--rounds", type=int, default=7)
+    options.add_argument("--messages", type=int, default=1500)
+    options.add_argument("--rounds", type=int, default=15)
     args = options.parse_args()
     texts = corpus_texts()
     messages = list(itertools.islice(itertools.cycle(texts), args.messages))

@@ -43,7 +43,7 @@ class _Reading:
     quantities: list[Quantity]
     prices: list[Price]
     cues: list[Cue]
-    free: list[bool]
+    free: list[bool] | None  # characters no reading explains yet; computed when first needed
     pack: str | None = None
 
 
@@ -110,8 +110,8 @@ def _read(text: str, segmenter: Segmenter, lexicon: Lexicon) -> _Reading:
     prices = find_prices(numeric)
     quantities = find_quantities(numeric, prices)
     cues = find_cues(text, tokens, frozenset(m.start for m in mentions.products))
-    free = _free(text, mentions, prices, quantities, cues)
-    products = mentions.products or _guesses(tokens, free, segmenter, quantities, prices)
+    free = None if mentions.products else _free(text, mentions, prices, quantities, cues)
+    products = mentions.products or _guesses(tokens, free or [], segmenter, quantities, prices)
     products = _with_land(_with_labour(products, cues, lexicon), quantities, lexicon)
     products = tuple(clerk_reading(text, products, lexicon))
     return _Reading(text, tokens, products, mentions, quantities, prices, cues, free, pack_unit(numeric))
@@ -176,6 +176,10 @@ def _with_land(
 
 def _location(reading: _Reading, places: PlaceResolver | None, home_code: str | None) -> Location | None:
     """The place the message names, resolved when a resolver is given."""
+    if reading.free is None:
+        reading.free = _free(
+            reading.text, reading.mentions, reading.prices, reading.quantities, reading.cues, reading.products
+        )
     mention = find_mention(reading.text, reading.tokens, reading.free, places)
     if mention is None:
         return None
