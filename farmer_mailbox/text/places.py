@@ -8,6 +8,7 @@ segmented text. Adjacent parts join into one mention (慈溪市横河镇杨高�
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import NamedTuple
@@ -53,25 +54,25 @@ class NameIndex:
     def __init__(self, names: Iterable[str]) -> None:
         self.names = frozenset(n for n in (name.strip().lower() for name in names) if len(n) >= 2)
         self.prefixes = frozenset(n[:2] for n in self.names)
-        self.firsts = frozenset(n[0] for n in self.names)
+        firsts = "".join(sorted({re.escape(n[0]) for n in self.names}))
+        # Positions where a name may start, found by the regex engine rather than a Python loop.
+        self._starts = re.compile(f"(?=[{firsts}].)" if firsts else "(?!)")
         self.longest = max((len(n) for n in self.names), default=0)
 
     def scan(self, text: str, free: Sequence[bool]) -> list[Mention]:
         """Longest known names in `text` over characters marked free."""
         found: list[Mention] = []
-        i, end = 0, len(text) - 1
-        firsts = self.firsts
-        while i < end:
-            if text[i] not in firsts or not free[i] or text[i : i + 2] not in self.prefixes:
-                i += 1
+        after = 0  # no overlapping names: skip starts inside the last one found
+        for match in self._starts.finditer(text):
+            i = match.start()
+            if i < after or not free[i] or text[i : i + 2] not in self.prefixes:
                 continue
             for size in range(min(self.longest, len(text) - i), 1, -1):
                 name = text[i : i + size]
                 if name in self.names and all(free[i : i + size]):
                     found.append(Mention(i, i + size, name, _rank(name)))
-                    i += size - 1
+                    after = i + size
                     break
-            i += 1
         return found
 
 
@@ -125,6 +126,7 @@ def _left_edge(tokens: Sequence[Token], k: int, free: Sequence[bool]) -> int | N
         if (
             not all(free[token.start : token.end])
             or any(ch in _STOP for ch in word)
+            or word[-1] in _SUFFIX_ENDS  # 横河镇|杨高村: the town's suffix ends the village's name
             or not all("\u4e00" <= ch <= "\u9fff" for ch in word)
             or length + len(word) > _MAX_LEFT
         ):
