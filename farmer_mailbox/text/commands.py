@@ -1,0 +1,169 @@
+"""Short commands: each has a Chinese word and a short Latin form (帮助/BZ, 退订/TD, ...).
+
+Opt-out always wins: 退订, or TD standing as a word (not inside a longer Latin word), anywhere in
+the message makes it an opt-out whatever else it says. Other commands must open the message, so
+"价格面议" stays a posting and "联系电话139..." is no 联系 command.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from farmer_mailbox.text.models import Command
+
+# Chinese words per command (added to the segmenter so they stay whole words).
+_WORDS = {
+    "help": ("帮助", "菜单", "使用说明", "怎么用"),
+    "subscribe": ("订阅", "关注"),
+    "mine": ("我的", "我的信息", "我的发布", "我发布的", "我的信箱", "我的帖子"),
+    "cancel": ("撤销", "撤回", "删除"),
+    "contact": ("联系",),
+    "weather": ("天气", "天气预报", "查天气"),
+    "price": ("价格", "查价格", "查价", "行情", "查行情", "价格查询"),
+    "register": ("注册",),
+    "ask": ("问专家", "提问", "咨询专家"),
+    "reply": ("回复",),
+    "bind": ("绑定",),
+}
+_OPT_OUT = re.compile(
+    r"退订|(?<![a-z])td(?![a-z])|^(?:取消订阅|unsubscribe|stop)$|不要再发|别再发|别发了|不要发了|停止发送|拒收"
+)
+_END = r"[\s,.。!！;；]*$"
+_NUM = r"第?\s*(?P<n>\d{1,6}|[一二两三四五六七八九十]{1,3})\s*[条个号]?"
+
+
+def _latin(code: str) -> str:
+    """A Latin code that must not run into more Latin letters (so 'wd' is not 'w' + 'd')."""
+    return rf"{code}(?![a-z])"
+
+
+def _opens(alternatives: str, tail: str) -> re.Pattern[str]:
+    """A command word (or Latin code) opening the message, an optional colon, then `tail`."""
+    return re.compile(rf"^(?:{alternatives})\s*:?\s*{tail}")
+
+
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("help", _opens(f"{_latin('bz')}|help|帮助|菜单|使用说明|怎么用|[?？]+", _END)),
+    ("mine", _opens(f"{_latin('wd')}|我的(?:信息|发布|信箱|帖子)?|我发布的", _END)),
+    ("code", re.compile(r"^(?P<n>\d{6})$")),
+    ("yes", _opens("y|yes|ok|是|是的|同意|确认|好的", _END)),
+    ("reply", _opens(f"{_latin('hf')}|回复", r"(?P<n>\d{1,6})\s*[:,]?\s*(?P<rest>.*)$")),
+    ("cancel", _opens(f"{_latin('cx')}|撤销|撤回|删除", f"(?:{_NUM})?{_END}")),
+    ("contact", _opens(f"{_latin('lx')}|联系", f"(?:{_NUM})?{_END}")),
+    ("bind", _opens(f"{_latin('bd')}|绑定", rf"(?P<n>(?:\+?86)?1[3-9]\d{{9}})?{_END}")),
+    ("weather", _opens(f"{_latin('tq')}|查天气|天气预报|天气", r"(?P<rest>[^\d]*)$")),
+    ("price", _opens(f"{_latin('jg')}|查价格|价格查询|查行情|查价|价格|行情", r"(?P<rest>[^\d]*)$")),
+    ("subscribe", _opens(f"{_latin('dy')}|订阅|关注", "(?P<rest>.*)$")),
+    ("register", _opens(f"{_latin('zc')}|注册", "(?P<rest>.*)$")),
+    ("ask", _opens(f"{_latin('w')}|问专家|咨询专家|提问|问(?!一下|下|问|题|个|你)", "(?P<rest>.+)$")),
+)
+
+
+# Any way a command can open a message: a cheap gate before trying each command's pattern.
+_OPENERS = re.compile(
+    r"^(?:[a-z]{1,4}(?![a-z])|\d{6}$|[?？]|帮助|菜单|使用说明|怎么用|我的|我发布的|是|同意|确认|好的|回复|撤销|撤回|删除"
+    r"|联系|绑定|查天气|天气|查价|价格|查行情|行情|订阅|关注|注册|问|咨询专家|提问)"
+)
+
+
+def command_words() -> tuple[str, ...]:
+    """The Chinese command words, for the segmenter."""
+    return tuple(word for words in _WORDS.values() for word in words)
+
+
+def is_opt_out(text: str) -> bool:
+    """True when a normalised message asks to stop all messages (退订 / TD always win)."""
+    return _OPT_OUT.search(text) is not None
+
+
+def detect_command(text: str, products: Callable[[str], list[str]]) -> Command | None:
+    """The command a normalised message opens with, or None.
+
+    `products` maps free text to canonical product names, for 订阅 and 价格 arguments.
+    """
+    if is_opt_out(text):
+        return Command("opt_out")
+    if not _OPENERS.match(text):
+        return implied_weather(text, products)
+    for name, pattern in _PATTERNS:
+        match = pattern.match(text)
+        if match is None:
+            continue
+        command = _build(name, match, text, products)
+        if command is not None:
+            return command
+    return implied_weather(text, products)
+
+
+def _build(
+    name: str, match: re.Match[str], text: str, products: Callable[[str], list[str]]
+) -> Command | None:
+    """Arguments for a matched command; None when the match is not really that command."""
+    groups = match.groupdict()
+    number = _number(groups.get("n"))
+    rest = (groups.get("rest") or "").strip()
+    if name in ("help", "mine", "yes"):
+        return Command(name)
+    if name in ("code", "cancel", "contact", "bind"):
+        return Command(name, (number,) if number else ())
+    if name == "reply":
+        return Command(name, (number, rest) if rest else (number,)) if number else None
+    if name == "price":
+        return _price(rest, products)
+    if name == "subscribe":
+        found = products(rest)
+        return Command(name, tuple(found) if found else tuple(rest.split()))
+    if name == "register":
+        return Command(name, tuple(_register_fields(text)))
+    if name == "weather":
+        return Command(name, _weather_args(rest))
+    return Command(name, (rest,)) if rest else None
+
+
+def _price(rest: str, products: Callable[[str], list[str]]) -> Command | None:
+    """价格/JG with product arguments only; "价格面议" and the like are not commands."""
+    if not rest:
+        return Command("price")
+    found = products(rest)
+    return Command("price", tuple(found)) if found else None
+
+
+def _number(text: str | None) -> str | None:
+    """Digits of a posting/match number, reading Chinese numerals (撤销三 → "3")."""
+    if not text:
+        return None
+    if text.isdigit():
+        return text
+    from farmer_mailbox.text.numbers import parse_amount
+
+    amount = parse_amount(text)
+    return str(int(amount[0])) if amount else None
+
+
+_REGISTER = re.compile(r"^(?:zc(?![a-z])|注册)\s*:?\s*(?P<rest>.*)$", re.DOTALL)
+_ID_NUMBER = re.compile(r"\d{17}[\dx]")
+_WEATHER_NOISE = re.compile(
+    r"怎么样|咋样|如何|好不好|会不会|下不下|有没有|会下雨|下雨|天晴|预报|情况|查询|查一下|查|吗|呢|[?？。,!！]"
+)
+_WHEN = re.compile(r"今天|明天|后天|大后天|这几天|最近|未来|近期|本周|下周|一周|七天|三天|周末|今晚|明早")
+
+
+def _register_fields(text: str) -> list[str]:
+    """Fields after 注册/ZC split on whitespace or commas; an ID number's x is upper-cased."""
+    match = _REGISTER.match(text)
+    rest = match["rest"] if match else ""
+    return [f.upper() if _ID_NUMBER.fullmatch(f) else f for f in rest.replace(",", " ").split()]
+
+
+def _weather_args(rest: str) -> tuple[str, ...]:
+    """Place words after 天气 (question and time words dropped)."""
+    return tuple(_WHEN.sub(" ", _WEATHER_NOISE.sub(" ", rest)).split())
+
+
+def implied_weather(text: str, products: Callable[[str], list[str]]) -> Command | None:
+    """"明天天气怎么样" without a command word: a weather request when no product is named."""
+    if "天气" not in text or len(text) > 24 or any(ch.isdigit() for ch in text) or products(text):
+        return None
+    before, _, after = text.partition("天气")
+    return Command("weather", _weather_args(_WHEN.sub(" ", before) + " " + after))

@@ -1,0 +1,97 @@
+"""Normalisation of raw phone text before any reading: one canonical spelling for everything.
+
+Traditional characters become simplified (OpenCC t2s), full-width digits, letters and punctuation
+become ASCII (NFKC), Latin letters are lower-cased, emoji and other pictographs become spaces, and
+runs of whitespace collapse. Separator punctuation is kept: it marks clause boundaries.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Protocol
+
+
+class _Converter(Protocol):
+    def convert(self, text: str) -> str: ...
+
+
+# Pictographs, dingbats, variation selectors, zero-width joiners, keycaps and private use.
+_EMOJI_RE = re.compile(
+    "["
+    "\U0001f000-\U0001faff"
+    "\U0001fb00-\U0001fbff"
+    "\u2190-\u21ff"
+    "\u2300-\u23ff"
+    "\u2460-\u24ff"
+    "\u25a0-\u27bf"
+    "\u2900-\u297f"
+    "\u2b00-\u2bff"
+    "\u3297\u3299"
+    "\ufe0e\ufe0f\u200b-\u200f\u2060\u20e3"
+    "\ue000-\uf8ff"
+    "]+"
+)
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]+")
+_NOISE_RE = re.compile(f"{_EMOJI_RE.pattern}|{_CONTROL_RE.pattern}")
+_SPACE_RE = re.compile(r"[ \t\r\f\v\u3000\xa0]+")
+_NEWLINES_RE = re.compile(r"\s*\n\s*")
+# Punctuation that NFKC leaves alone but that means the same to a reader.
+_PUNCT_MAP = str.maketrans(
+    {
+        "、": ",",
+        "【": "[",
+        "】": "]",
+        "《": "<",
+        "》": ">",
+        "“": '"',
+        "”": '"',
+        "‘": "'",
+        "’": "'",
+        "—": "-",
+        "–": "-",
+        "―": "-",
+        "〜": "~",
+        "～": "~",
+        "﹣": "-",
+        "¥": "¥",
+        "…": "。",
+    }
+)
+
+
+@lru_cache(maxsize=1)
+def _converter() -> _Converter:
+    """OpenCC traditional-to-simplified converter, created once."""
+    import opencc
+
+    converter: _Converter = opencc.OpenCC("t2s")
+    return converter
+
+
+@lru_cache(maxsize=1)
+def _traditional() -> frozenset[str]:
+    """Characters OpenCC t2s changes, found once by asking it (about 50 ms, on first use)."""
+    converter = _converter()
+    chars = (chr(code) for code in (*range(0x3400, 0xA000), *range(0xF900, 0xFB00)))
+    return frozenset(ch for ch in chars if converter.convert(ch) != ch)
+
+
+def to_simplified(text: str) -> str:
+    """Convert traditional Chinese to simplified; text without a traditional character is
+    returned unchanged (t2s is the identity there, and most messages are simplified already)."""
+    if text.isascii() or _traditional().isdisjoint(text):
+        return text
+    return _converter().convert(text)
+
+
+def normalize(text: str) -> str:
+    """Return the canonical form of a raw message that every later step reads."""
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    text = _NOISE_RE.sub(" ", text)
+    text = to_simplified(text).translate(_PUNCT_MAP).lower()
+    if "\n" in text:
+        text = _NEWLINES_RE.sub("\n", text)
+    return _SPACE_RE.sub(" ", text).strip()

@@ -1,0 +1,330 @@
+"""Numbers, quantities and prices as farmers write them.
+
+Reads Arabic and Chinese numerals with 万/千/百 (五百, 两吨, 一万二, 3千, 1.5万), full-width digits
+(already folded by `normalize`), ranges (2-3元, 两三百斤), 1块5 / 两块钱一斤 / 每斤2.3元 / 8毛,
+and 面议. Chinese numerals go through cn2an; only ranges and money decimals are read by hand.
+
+Weights normalise to 斤 because that is how farmers count (1公斤 = 2斤, 1吨 = 2000斤); other units
+normalise through `data/units.csv` (棵 → 株, 羽 → 只, 公顷 → 亩 ...).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
+
+import cn2an
+
+from farmer_mailbox.text._data import read_rows
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A unit word, its canonical spelling, and how it converts to its base unit."""
+
+    word: str
+    name: str
+    base: str
+    factor: float
+
+    @property
+    def is_weight(self) -> bool:
+        """True for 斤, 公斤, 吨, 克 ...: units that normalise to 斤."""
+        return self.base == "斤"
+
+
+class Quantity(NamedTuple):
+    """An amount with its unit, found at text[start:end]."""
+
+    start: int
+    end: int
+    value: float
+    unit: Unit
+
+    @property
+    def base_value(self) -> float:
+        """The amount in the unit's base unit (斤 for weights)."""
+        return round(self.value * self.unit.factor, 6)
+
+
+class Price(NamedTuple):
+    """A price (or range, or 面议) found at text[start:end]; `per` is the unit priced, if said."""
+
+    start: int
+    end: int
+    value: float | None
+    high: float | None
+    per: str | None
+    negotiable: bool = False
+    one: bool = False  # said as "一台8000元": the unit price of a single item on offer
+
+
+def _load_units() -> dict[str, Unit]:
+    rows = read_rows("units.csv")
+    return {r["word"]: Unit(r["word"], r["unit"], r["base"], float(r["factor"])) for r in rows}
+
+
+_UNITS = _load_units()
+_TIME_UNITS = ("小时", "天", "日", "月", "年", "趟", "次", "季")
+
+_CN = "零〇一二两俩三仨四五六七八九十百千万亿廿壹贰叁肆伍陆柒捌玖拾佰仟"
+_DIG = "0-9一二两三四五六七八九"
+# A number: Arabic (with Chinese magnitudes, 3千5, 1.5万) or a run of Chinese numerals (一万二).
+_NUM_P = rf"(?:\d+(?:,\d{{3}})*(?:\.\d+)?(?:[十百千万亿]+[{_DIG}]?)*|[{_CN}][{_CN}点]*)"
+NUM = rf"(?:{_NUM_P}|半)"
+_RANGE_SEP = r"(?:-|~|到|至)"
+_VALUE = rf"(?P<v>{_NUM_P})(?:\s*(?:元|块)?\s*{_RANGE_SEP}\s*(?P<v2>{_NUM_P}))?"
+_NOT_AFTER_NUM = r"(?<![0-9.])"
+
+
+def _alternation(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+# Unit words that also start ordinary words get a guard (3个月 is no quantity, 包邮 is no 包).
+_GUARDS = {
+    "个": "(?![月星礼小钟多])",
+    "方": "(?![便面法式向])",
+    "部": "(?!分)",
+    "包": "(?![邮装])",
+    "根": "(?!系)",
+    "套": "(?!袋)",
+    "升": "(?![级高])",
+    "t": "(?![a-z])",
+    "g": "(?![a-z])",
+    "kg": "(?![a-z])",
+    "头": "(?![发])",
+    "条": "(?![件])",
+    "位": "(?![数置])",
+}
+_UNIT = "(?:" + "|".join(
+    re.escape(w) + _GUARDS.get(w, "") for w in sorted(_UNITS, key=len, reverse=True)
+) + ")"
+_PER_UNIT = "(?:" + _UNIT + "|" + _alternation(list(_TIME_UNITS)) + ")"
+_CUR = r"(?:块钱|元钱|元|块(?![地田石砖板])|圆)"
+# Last characters of unit words: "3斤一盒" packs 3斤 in a box; its 一盒 is neither price nor amount.
+_UNIT_ENDS = "斤克吨袋箱个只头条根盒筐件"
+_JIAO = rf"(?:(?P<jiao>[0-9一二两三四五六七八九])(?:毛|角)?(?![0-9.]|{_PER_UNIT}))?"
+_AFTER = (
+    rf"(?:\s*(?:/|每|一个|每个|一|1)\s*(?P<u>{_PER_UNIT})"
+    rf"|(?P<n>[2-9]|10|[两三四五六七八九十])(?P<nu>{_UNIT}))?"
+)
+_PREFIX = rf"(?:(?<![0-9.{_CN}{_UNIT_ENDS}])(?:(?P<each>每)|一|1)|(?P<each1>每一))(?P<pu>{_PER_UNIT})"
+
+PRICE_PATTERNS = (
+    # 每斤2.3元, 一斤3块, 每株3元, 每头1500
+    re.compile(
+        rf"{_PREFIX}\s*(?:价格?|单价)?\s*(?:是|为|:|在)?\s*{_VALUE}\s*"
+        rf"(?:{_CUR}{_JIAO}|(?P<mao>毛|角)钱?|(?P<fen2>分)钱|(?P<bare>)(?!\s*(?:{_UNIT}|多|来|余|几|分|毛|角|[0-9.{_CN}])))"
+    ),
+    # 3元/斤, 1块5一斤, 两块钱一斤, 2-3元, 8000元, 10元3斤
+    re.compile(rf"{_NOT_AFTER_NUM}{_VALUE}\s*{_CUR}{_JIAO}\s*{_AFTER}"),
+    # ¥3.5/斤
+    re.compile(rf"¥\s*{_VALUE}{_AFTER}"),
+    # 2.3一斤, 1500一头 (no currency, priced per unit)
+    re.compile(rf"(?<![0-9.毛角块元]){_VALUE}\s*(?:/|一|每)\s*(?P<u>{_PER_UNIT})"),
+    # 单价2.3, 价格3, 收购价1.2元
+    re.compile(
+        rf"(?:单价|价格|价钱|售价|卖价|收购价|价位|报价|工资|工钱|价)\s*(?:是|为|:|在|约)?\s*"
+        rf"{_VALUE}\s*{_CUR}?{_JIAO}{_AFTER}"
+    ),
+    # 8毛, 五毛钱一斤, 两毛五一斤
+    re.compile(
+        rf"{_NOT_AFTER_NUM}(?P<m>{_NUM_P})(?:毛|角)(?![猪鸡豆桃栗竹笋驴])"
+        rf"(?:(?P<fen>[1-9一二两三四五六七八九])(?![0-9.]|{_PER_UNIT}))?钱?{_AFTER}"
+    ),
+    # 每株5分钱
+    re.compile(rf"{_PREFIX}\s*(?P<c>{_NUM_P})分钱"),
+    re.compile(rf"{_NOT_AFTER_NUM}(?P<c>{_NUM_P})分钱{_AFTER}"),
+)
+# Characters a text must hold for each price pattern to have a chance (skips most regex scans).
+_NEEDS = (
+    frozenset("每一1"),
+    frozenset("元块圆"),
+    frozenset("¥"),
+    frozenset("/一每"),
+    frozenset("价资钱"),
+    frozenset("毛角"),
+    frozenset("分"),
+    frozenset("分"),
+)
+_MAY_NEGOTIATE = frozenset("议商谈说")
+_NUMERALS = frozenset("0123456789" + _CN + "半")
+NEGOTIABLE = re.compile(
+    r"面议|面谈|议价|电议|价格?好商量|价钱好商量|好商量|可商量|商量|价格?可议|价格?可谈|价格?好说"
+    r"|价钱好说|详谈|另议"
+)
+QUANTITY = re.compile(
+    rf"{_NOT_AFTER_NUM}(?P<v>{NUM})(?:\s*{_RANGE_SEP}\s*(?P<v2>{NUM}))?(?P<approx>多|来|余|几)?\s?"
+    rf"(?P<u>{_UNIT})(?P<half>半)?"
+)
+# Weight said per animal or per item ("每头250斤", "3斤/只", "2斤重"): a size, not an amount.
+_SPEC_BEFORE = re.compile(
+    r"(每[头只个条尾株棵亩箱袋盒件]|单|均|平均|头重|只重|个重|单重|体重|重约|约重|亩产|产量)\s*$"
+)
+_SPEC_AFTER = re.compile(r"^\s*(?:多|左右)?\s*(?:重|(?:/|一|每)\s*[只头个条尾枚株棵箱袋件盒筐亩])")
+
+# "30个一盒", "50斤/袋": goods sold by the pack; a bare price is then per pack.
+_PACKS = "[箱袋件盒筐包桶瓶板盘扎捆篓]"
+_PACK_CHARS = frozenset(_PACKS[1:-1])
+PACK = re.compile(rf"^\s*(?:/|一|每)\s*(?P<pack>{_PACKS})")
+_PACKED = re.compile(rf"(?:[0-9{_CN}]\s*[斤克吨个只枚头条根株棵]|kg|g)\s*(?:/|一|每)\s*(?P<pack>{_PACKS})")
+
+
+def pack_unit(text: str) -> str | None:
+    """The pack a message sells by ("30个一盒" → 盒), if it names one."""
+    if _PACK_CHARS.isdisjoint(text):
+        return None
+    match = _PACKED.search(text)
+    return match["pack"] if match else None
+
+
+_CN_DIGIT = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_RANGE = re.compile(r"^([一二两三四五六七八九])([二两三四五六七八九])([十百千万]*)$")
+_FOLD = str.maketrans("壹贰叁肆伍陆柒捌玖拾佰仟俩仨廿", "一二三四五六七八九十百千两三廿")
+
+
+def unit(word: str) -> Unit | None:
+    """The unit a word names (公斤, kg, 棵 ...), or None."""
+    return _UNITS.get(word)
+
+
+def unit_words() -> tuple[str, ...]:
+    """Every unit spelling the reader knows."""
+    return tuple(_UNITS)
+
+
+@lru_cache(maxsize=4096)
+def parse_amount(text: str) -> tuple[float, float | None] | None:
+    """Read a written number: (value, None), a range (low, high), or None when unreadable."""
+    text = text.strip().replace(",", "").translate(_FOLD)
+    if not text:
+        return None
+    if text == "半":
+        return 0.5, None
+    match = _CN_RANGE.match(text)
+    if match and _CN_DIGIT[match[2]] > _CN_DIGIT[match[1]]:
+        scale = _cn_value("一" + match[3]) if match[3] else 1.0
+        if scale is not None:
+            return _CN_DIGIT[match[1]] * scale, _CN_DIGIT[match[2]] * scale
+    value = _cn_value(text)
+    return None if value is None else (value, None)
+
+
+def _cn_value(text: str) -> float | None:
+    """Arabic, Chinese or mixed numerals through cn2an; None when it cannot read them."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        value = cn2an.cn2an(text, "smart")
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+    return float(value)
+
+
+def _range(match: re.Match[str], first: str = "v") -> tuple[float, float | None] | None:
+    """The value or range named by groups `v`/`v2` of a match."""
+    low = parse_amount(match[first])
+    if low is None:
+        return None
+    high = parse_amount(match["v2"]) if first == "v" and match.groupdict().get("v2") else None
+    if high is not None:
+        return low[0], high[0]
+    return low
+
+
+def find_prices(text: str) -> list[Price]:
+    """All prices in `text`, left to right, without overlaps (earlier patterns win)."""
+    found: list[Price] = []
+    numeric = not _NUMERALS.isdisjoint(text)
+    for pattern, needs in zip(PRICE_PATTERNS, _NEEDS, strict=True):
+        if not numeric or needs.isdisjoint(text):
+            continue
+        for match in pattern.finditer(text):
+            if _overlaps(match.start(), match.end(), found):
+                continue
+            price = _price(match)
+            if price is not None:
+                found.append(price)
+    for match in NEGOTIABLE.finditer(text) if _MAY_NEGOTIATE.intersection(text) else ():
+        if not _overlaps(match.start(), match.end(), found):
+            found.append(Price(match.start(), match.end(), None, None, None, negotiable=True))
+    return sorted(found, key=lambda p: p.start)
+
+
+def _price(match: re.Match[str]) -> Price | None:
+    """Turn one price match into a Price, applying 1块5 decimals and 10元3斤 splits."""
+    groups = match.groupdict()
+    first = "m" if groups.get("m") else ("c" if groups.get("c") else "v")
+    amount = _range(match, first)
+    if amount is None:
+        return None
+    low, high = amount
+    if first != "v":
+        fen = parse_amount(groups["fen"]) if groups.get("fen") else None
+        low, high = (low / 10 + (fen[0] / 100 if fen else 0.0) if first == "m" else low / 100), None
+    elif groups.get("mao") or groups.get("fen2"):
+        scale = 10 if groups.get("mao") else 100
+        low, high = low / scale, None if high is None else high / scale
+    if groups.get("jiao") and high is None and low.is_integer():
+        jiao = parse_amount(groups["jiao"])
+        low += jiao[0] / 10 if jiao else 0
+    per = groups.get("u") or groups.get("pu") or groups.get("nu")
+    count = parse_amount(groups["n"]) if groups.get("n") else None
+    if count and count[0] > 1:
+        low, high = round(low / count[0], 2), None if high is None else round(high / count[0], 2)
+    if high is not None and high <= low:
+        high = None
+    if not 0 < low <= 1e7:
+        return None
+    one = bool(groups.get("pu")) and not (groups.get("each") or groups.get("each1"))
+    return Price(match.start(), match.end(), round(low, 4), high, _unit_name(per), one=one)
+
+
+def _unit_name(word: str | None) -> str | None:
+    if word is None:
+        return None
+    found = _UNITS.get(word)
+    return found.name if found else word
+
+
+def find_quantities(text: str, taken: list[Price]) -> list[Quantity]:
+    """All quantities in `text` outside the price spans in `taken`, left to right."""
+    found: list[Quantity] = []
+    if _NUMERALS.isdisjoint(text):
+        return found
+    for match in QUANTITY.finditer(text):
+        if _overlaps(match.start(), match.end(), taken):
+            continue
+        quantity = _quantity(text, match)
+        if quantity is not None:
+            found.append(quantity)
+    return found
+
+
+def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
+    """One quantity match, or None when it is a size spec (每头250斤) or unreadable."""
+    found = _UNITS[match["u"]]
+    before, after = text[max(0, match.start() - 4) : match.start()], text[match.end() : match.end() + 4]
+    if found.is_weight and (_SPEC_BEFORE.search(before) or (_SPEC_AFTER.match(after) and not match["half"])):
+        return None
+    pack = PACK.match(after)
+    if pack and pack["pack"] != found.name:
+        return None  # "30个一盒": the size of a pack
+    amount = _range(match)
+    if amount is None or (match["approx"] == "几" and amount[0] < 10):
+        return None
+    value = amount[0] + (0.5 if match["half"] and amount[0].is_integer() else 0.0)
+    if value <= 0 or (value == 1 and found.is_weight and found.name != "吨"):
+        return None  # "一斤" names the unit a price is per, never an amount farmers trade
+    if value == 1 and match.start() > 0 and text[match.start() - 1] in _UNIT_ENDS:
+        return None  # "50斤一袋": a pack size
+    return Quantity(match.start(), match.end(), value, found)
+
+
+def _overlaps(start: int, end: int, spans: list[Price]) -> bool:
+    return any(start < span.end and span.start < end for span in spans)
