@@ -305,7 +305,15 @@ async def running(case: Case | str, client: httpx.AsyncClient, **overrides: Any)
 
 @dataclass(frozen=True)
 class PayloadCase:
-    """One row of payloads/<type>/cases.json."""
+    """One row of payloads/<type>/cases.json.
+
+    Keys: `name`, `kind` (inbound | receipt), `file` (the body; a `.query` file is a GET's
+    query), then either `expect` (the parsed items, fields as named) or `status` and `reason`
+    (the WebhookError). Optional: `content_type`; `token` (ok | wrong | missing) for token
+    URLs; `signature` (ok | bad | missing) and `sign_url` (Twilio) for signed callbacks;
+    `mode` and `appid` for WeChat (see wechat_case.sign_push); `options`, gateway options
+    overriding the case's for this row.
+    """
 
     gateway_type: str
     row: dict[str, Any]
