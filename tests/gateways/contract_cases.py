@@ -2,18 +2,21 @@
 
 The contract suite (test_gateway_contract.py) runs every case through the same checks, and
 the recorded-payload tables under payloads/<type>/cases.json through `parse_inbound` and
-`parse_receipt`.
+`parse_receipt`. A case's fake is anything with the `ProviderFake` shape: the FakeProvider
+servers of fakes.py, or wechat_case.FakeWechat around tests/wechat's fake WeChat API.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
-from collections.abc import AsyncIterator, Callable
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
@@ -26,10 +29,20 @@ from tests.gateways.fakes import (
     FakeAggregator,
     FakeAliyun,
     FakeKannel,
-    FakeProvider,
     FakeTencent,
     FakeTwilio,
     json_response,
+)
+from tests.gateways.wechat_case import (
+    WECHAT_ACCOUNT,
+    WECHAT_AES_KEY,
+    WECHAT_APPID,
+    WECHAT_OPENID,
+    WECHAT_SECRET,
+    WECHAT_TOKEN,
+    WECHAT_UNSUBSCRIBED,
+    FakeWechat,
+    sign_push,
 )
 
 TOKEN = "hook-Secret_123"
@@ -51,22 +64,67 @@ SMS = OutboundSms(
 )
 
 
+class ProviderFake(Protocol):
+    """What the contract suite uses of a fake provider."""
+
+    delay: float  # seconds every answer is stalled
+
+    @property
+    def base_url(self) -> str:
+        """Where the fake listens: http://127.0.0.1:<port>."""
+        ...
+
+    @property
+    def requests(self) -> Sequence[Any]:
+        """The provider calls that carried messages, in order (a WeChat token fetch is not one)."""
+        ...
+
+    @property
+    def violations(self) -> Sequence[str]:
+        """What the fake refused because the gateway got it wrong."""
+        ...
+
+    @property
+    def script(self) -> deque[web.Response]:
+        """Answers for the next message calls, given once a call passes verification."""
+        ...
+
+    async def start(self) -> None:
+        """Listen on a free loopback port."""
+
+    async def stop(self) -> None:
+        """Close the server."""
+
+
 @dataclass
 class Case:
-    """How one gateway type is built, scripted and fed webhooks in the contract suite."""
+    """How one gateway type is built, scripted and fed webhooks in the contract suite.
+
+    `recipient` is the address a good message goes to (a mobile number; an openid on WeChat).
+    `timeout_option` names the gateway's per-request timeout option; `timeout_code` and
+    `refused_code` are the SendError codes of a timeout and of a refused connection.
+    """
 
     type: str
     options: Callable[[str], dict[str, Any]]
-    fake: Callable[[], FakeProvider] | None = None
+    fake: Callable[[], ProviderFake] | None = None
     retry_reply: Callable[[], web.Response] | None = None
+    recipient: str = SMS.to
     bad_recipient: str = "12345"
     acks: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
     setup: Callable[[Gateway], None] = lambda gateway: None
+    timeout_option: str = "timeout"
+    timeout_code: str = "timeout"
+    refused_code: str = "connection_error"
 
     @property
     def needs_http(self) -> bool:
         """True when the gateway talks to a (fake) provider over HTTP."""
         return self.fake is not None
+
+    def sms(self, **changes: Any) -> OutboundSms:
+        """The contract's message, sent to this case's `recipient` unless `changes` say otherwise."""
+        return dataclasses.replace(SMS, **({"to": self.recipient} | changes))
 
 
 def _memory_setup(gateway: Gateway) -> None:
@@ -193,6 +251,25 @@ CASES = [
         retry_reply=lambda: json_response({"code": "1020", "msg": "too fast"}),
         acks={kind: (200, "text/plain; charset=utf-8", b"SUCCESS") for kind in ("inbound", "receipt")},
     ),
+    Case(
+        "wechat",
+        lambda base: {
+            "token": WECHAT_TOKEN,
+            "appid": WECHAT_APPID,
+            "secret": WECHAT_SECRET,
+            "encoding_aes_key": WECHAT_AES_KEY,  # safe mode, as WeChat recommends
+            "account_id": WECHAT_ACCOUNT,
+            "api_base": base,
+        },
+        fake=lambda: FakeWechat(WECHAT_APPID, WECHAT_SECRET, unsubscribed={WECHAT_UNSUBSCRIBED}),
+        retry_reply=lambda: json_response({"errcode": -1, "errmsg": "system error"}),  # system busy
+        recipient=WECHAT_OPENID,
+        bad_recipient=WECHAT_UNSUBSCRIBED,  # 43004 require subscribe: final, fall back to SMS
+        acks={kind: (200, "text/plain; charset=utf-8", b"success") for kind in ("inbound", "receipt")},
+        timeout_option="timeout_seconds",
+        timeout_code="wechat.timeout",
+        refused_code="wechat.network",
+    ),
 ]
 CASES_BY_TYPE = {case.type: case for case in CASES}
 
@@ -203,7 +280,7 @@ class Built:
 
     case: Case
     gateway: Gateway
-    fake: FakeProvider | None
+    fake: ProviderFake | None
 
 
 @asynccontextmanager
@@ -228,7 +305,15 @@ async def running(case: Case | str, client: httpx.AsyncClient, **overrides: Any)
 
 @dataclass(frozen=True)
 class PayloadCase:
-    """One row of payloads/<type>/cases.json."""
+    """One row of payloads/<type>/cases.json.
+
+    Keys: `name`, `kind` (inbound | receipt), `file` (the body; a `.query` file is a GET's
+    query), then either `expect` (the parsed items, fields as named) or `status` and `reason`
+    (the WebhookError). Optional: `content_type`; `token` (ok | wrong | missing) for token
+    URLs; `signature` (ok | bad | missing) and `sign_url` (Twilio) for signed callbacks;
+    `mode` and `appid` for WeChat (see wechat_case.sign_push); `options`, gateway options
+    overriding the case's for this row.
+    """
 
     gateway_type: str
     row: dict[str, Any]
@@ -247,21 +332,28 @@ def payload_cases() -> list[PayloadCase]:
     return rows
 
 
+SIGNED_TYPES = ("twilio", "wechat")  # providers that sign their callbacks: no ?token= in our URL
+CONTENT_TYPES = {"wechat": "text/xml"}  # a row's default Content-Type, else application/json
+
+
 def webhook_for(case: PayloadCase) -> WebhookRequest:
     """Build the WebhookRequest a row describes: body or query from its file, token, signature."""
     row = case.row
     data = (PAYLOADS / case.gateway_type / row["file"]).read_bytes()
     path = f"/webhooks/{case.gateway_type}/{row['kind']}"
     token = {"ok": TOKEN, "wrong": "not-the-token", "missing": None}[row.get("token", "ok")]
-    query_pairs = [("token", token)] if token and case.gateway_type != "twilio" else []
+    query_pairs = [("token", token)] if token and case.gateway_type not in SIGNED_TYPES else []
+    if case.gateway_type == "wechat":  # WeChat signs in the query and, in safe mode, encrypts
+        query_pairs, data = sign_push(row, data)
     body = b""
-    if row["file"].endswith(".query"):  # a GET callback (Kannel): the file is the raw query string
+    if row["file"].endswith(".query"):  # a GET (Kannel, WeChat's URL check): the file is the raw query
         raw_query = "&".join(filter(None, [urlencode(query_pairs), data.decode("ascii").strip()]))
         method = "GET"
     else:
         raw_query, method, body = urlencode(query_pairs), "POST", data
     url = f"{PUBLIC}{path}" + (f"?{raw_query}" if raw_query else "")
-    headers = {"Content-Type": row.get("content_type", "application/json")}
+    content_type = row.get("content_type", CONTENT_TYPES.get(case.gateway_type, "application/json"))
+    headers = {"Content-Type": content_type}
     if case.gateway_type == "twilio":
         headers |= _twilio_signature(row, url, body)
     query = dict(reversed(parse_qsl(raw_query, keep_blank_values=True)))

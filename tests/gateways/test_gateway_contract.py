@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from datetime import datetime
 
@@ -20,7 +19,6 @@ from gateways import (
 )
 from tests.gateways.contract_cases import (
     CASES,
-    SMS,
     Built,
     Case,
     PayloadCase,
@@ -53,7 +51,7 @@ async def test_is_a_gateway(built: Built) -> None:
 
 
 async def test_send_returns_provider_ids(built: Built) -> None:
-    result = await built.gateway.send(SMS)
+    result = await built.gateway.send(built.case.sms())
     assert result.external_ids and all(result.external_ids)
     assert result.segments is None or result.segments >= 1
     if built.fake:
@@ -64,8 +62,9 @@ async def test_send_returns_provider_ids(built: Built) -> None:
 async def test_two_sends_get_distinct_ids(built: Built) -> None:
     if built.case.type == "kannel":
         pytest.skip("kannel has no provider ids: the outbox id is the external id")
-    first = await built.gateway.send(SMS)
-    second = await built.gateway.send(dataclasses.replace(SMS, outbox_id=43))
+    first = await built.gateway.send(built.case.sms())
+    # Another outbox row: its own id and its own idempotency key (the outbox's UNIQUE idem_key).
+    second = await built.gateway.send(built.case.sms(outbox_id=43, idempotency_key="match:43"))
     assert first.external_ids != second.external_ids
 
 
@@ -73,7 +72,7 @@ async def test_provider_refusal_is_not_retryable(built: Built) -> None:
     if built.case.type == "console":
         pytest.skip("console never fails")
     with pytest.raises(SendError) as caught:
-        await built.gateway.send(dataclasses.replace(SMS, to=built.case.bad_recipient))
+        await built.gateway.send(built.case.sms(to=built.case.bad_recipient))
     assert caught.value.retryable is False
     assert caught.value.code
 
@@ -87,18 +86,18 @@ async def test_throttling_is_retryable(built: Built) -> None:
     else:
         built.fake.script.append(built.case.retry_reply())
     with pytest.raises(SendError) as caught:
-        await built.gateway.send(SMS)
+        await built.gateway.send(built.case.sms())
     assert caught.value.retryable is True
 
 
 @pytest.mark.parametrize("case", [case for case in CASES if case.needs_http], ids=lambda case: case.type)
 async def test_timeout_is_retryable(case: Case, client: httpx.AsyncClient) -> None:
-    async with running(case, client, timeout=0.1) as item:
+    async with running(case, client, **{case.timeout_option: 0.1}) as item:
         assert item.fake is not None
         item.fake.delay = 0.5
         with pytest.raises(SendError) as caught:
-            await item.gateway.send(SMS)
-        assert (caught.value.code, caught.value.retryable) == ("timeout", True)
+            await item.gateway.send(case.sms())
+        assert (caught.value.code, caught.value.retryable) == (case.timeout_code, True)
 
 
 @pytest.mark.parametrize("case", [case for case in CASES if case.needs_http], ids=lambda case: case.type)
@@ -111,8 +110,8 @@ async def test_connection_refused_is_retryable(case: Case, client: httpx.AsyncCl
     options = case.options(dead_base)
     gateway = load_gateway(GatewaySettings("dead", case.type, options), client)
     with pytest.raises(SendError) as caught:
-        await gateway.send(SMS)
-    assert (caught.value.code, caught.value.retryable) == ("connection_error", True)
+        await gateway.send(case.sms())
+    assert (caught.value.code, caught.value.retryable) == (case.refused_code, True)
 
 
 async def test_ack_is_what_the_provider_expects(built: Built) -> None:
@@ -125,7 +124,7 @@ async def test_capabilities_are_honest(built: Built) -> None:
     templates_only = built.case.type in ("aliyun", "tencent")
     assert caps.templates_only is templates_only
     if templates_only:
-        assert caps.templates is not None and SMS.template_key in caps.templates
+        assert caps.templates is not None and built.case.sms().template_key in caps.templates
         assert caps.signature == "【农民信箱】"
     assert caps.single_segment_chars >= caps.multi_segment_chars > 0
     assert caps.max_segments >= 1
@@ -148,7 +147,7 @@ def test_every_gateway_has_recorded_payloads_with_malformed_ones() -> None:
 @pytest.mark.parametrize("payload", PAYLOAD_CASES, ids=[case.id for case in PAYLOAD_CASES])
 async def test_recorded_payload(payload: PayloadCase, client: httpx.AsyncClient) -> None:
     case = next(case for case in CASES if case.type == payload.gateway_type)
-    async with running(case, client) as item:
+    async with running(case, client, **payload.row.get("options", {})) as item:
         parse = item.gateway.parse_inbound if payload.row["kind"] == "inbound" else item.gateway.parse_receipt
         request = webhook_for(payload)
         if "status" in payload.row:

@@ -12,7 +12,8 @@ import pytest
 
 from gateways import GatewaySettings, OutboundSms, SendError
 from gateways.kannel import KannelGateway, get_url_template
-from tests.support.kannel import CallbackServer, KannelStack, running_kannel
+from tests.support.callbacks import CallbackServer
+from tests.support.kannel import KannelStack, running_kannel
 
 pytestmark = pytest.mark.kannel
 

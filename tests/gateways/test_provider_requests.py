@@ -13,7 +13,7 @@ from aiohttp import web
 from gateways import SendError
 from gateways.aliyun import AliyunGateway
 from tests.gateways.contract_cases import PUBLIC, SMS, TOKEN, TWILIO_SID, running
-from tests.gateways.fakes import json_response
+from tests.gateways.fakes import FakeAggregator, json_response
 
 
 @pytest.fixture
@@ -249,7 +249,7 @@ async def test_http_maps_fields_extra_and_auth(client: httpx.AsyncClient) -> Non
 
 async def test_http_form_get(client: httpx.AsyncClient) -> None:
     async with running("http", client, method="get") as built:
-        assert built.fake is not None
+        assert isinstance(built.fake, FakeAggregator)
         built.fake.verify = lambda req: []  # type: ignore[method-assign]  # the aggregator fake speaks JSON
         await built.gateway.send(SMS)
         request = built.fake.requests[0]

@@ -1,1 +1,4 @@
-"""Test support shared across the project's suites (the Kannel harness lives in `kannel`)."""
+"""Test support shared across the project's suites.
+
+`kannel`: a real Kannel stack on loopback; `callbacks`: a server that records provider callbacks.
+"""

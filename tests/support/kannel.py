@@ -2,7 +2,8 @@
 
 Usage from any pytest-asyncio test or fixture (see tests/gateways/test_kannel_real.py)::
 
-    from tests.support.kannel import CallbackServer, running_kannel
+    from tests.support.callbacks import CallbackServer
+    from tests.support.kannel import running_kannel
 
     async with CallbackServer() as callbacks:               # or your own app's base URL
         get_url = get_url_template(callbacks.url("/kannel/mo"), "tok")   # gateways.kannel
@@ -20,6 +21,8 @@ coexist. Logs go to `kannel.workdir`; `kannel.logs()` gives their tails. Stoppin
 to bearerbox (smsbox and fakesmsc follow it), then SIGKILL to anything left after 15 s.
 Without the binaries tests skip, unless $FARMER_MAILBOX_REQUIRE_KANNEL is set (CI): then they fail.
 Facts behind every step: shared/notes/protocols.md §1 "Running it in a test".
+`CallbackServer` and `webhook_request` now live in `tests.support.callbacks`; this module
+re-exports them so older imports keep working.
 """
 
 from __future__ import annotations
@@ -46,9 +49,8 @@ from urllib.parse import quote, unquote_to_bytes
 
 import httpx
 import pytest
-from aiohttp import web
 
-from gateways import WebhookRequest
+from tests.support.callbacks import CallbackServer, webhook_request
 
 BEARERBOX = Path("/usr/sbin/bearerbox")
 SMSBOX = Path("/usr/sbin/smsbox")
@@ -466,79 +468,3 @@ async def running_kannel(get_url: str, **options: Any) -> AsyncIterator[KannelSt
         finally:
             sys.stderr.write(stack.logs())
     stack.cleanup()
-
-
-# --- a callback server for get-url and dlr-url -----------------------------------------------
-
-Handler = Callable[[WebhookRequest], Awaitable[tuple[int, str, bytes]]]
-
-
-async def webhook_request(request: web.Request) -> WebhookRequest:
-    """Turn an aiohttp request into the gateways' framework-neutral WebhookRequest.
-
-    `url` keeps the raw (still url-encoded) query, which `gateways.kannel` reads `bin` from.
-    """
-    query = {key: request.query.getone(key) for key in request.query}
-    return WebhookRequest(
-        method=request.method,
-        path=request.path,
-        query=query,
-        headers=dict(request.headers),
-        body=await request.read(),
-        url=str(request.url),
-        remote=request.remote or "",
-    )
-
-
-class CallbackServer:
-    """An aiohttp server on a free 127.0.0.1 port that records every request.
-
-    Answers with `handler(req)` when given, else 200 and an empty body (Kannel counts only
-    200/202 as delivered). Listen backlog 512: smsbox opens hundreds of parallel connections.
-    """
-
-    def __init__(self, handler: Handler | None = None) -> None:
-        self.handler = handler
-        self.requests: list[WebhookRequest] = []
-        self.port = 0
-        self._taken: set[int] = set()
-        self._arrived = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-
-    def url(self, path: str) -> str:
-        """The absolute URL of `path` on this server."""
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    async def __aenter__(self) -> CallbackServer:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=512)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        req = await webhook_request(request)
-        self.requests.append(req)
-        self._arrived.set()
-        if self.handler is None:
-            return web.Response(status=200, body=b"")
-        status, content_type, body = await self.handler(req)
-        return web.Response(status=status, body=body, headers={"Content-Type": content_type})
-
-    async def wait_for(self, path: str, *, timeout: float = 5.0) -> WebhookRequest:
-        """The next request to `path` not yet returned by wait_for."""
-        async with asyncio.timeout(timeout):
-            while True:
-                for index, req in enumerate(self.requests):
-                    if index not in self._taken and req.path == path:
-                        self._taken.add(index)
-                        return req
-                self._arrived.clear()
-                await self._arrived.wait()

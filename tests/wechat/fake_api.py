@@ -23,11 +23,16 @@ Usage:
         api.revoke_tokens()                               # every issued token → 40001
 
 `api.requests` holds every call (`Recorded(endpoint, query, json)`); `api.templates_sent` the
-template payloads; `api.token_requests` counts token fetches.
+template payloads; `api.token_requests` counts token fetches. `api.violations` lists the calls
+refused because the caller got something wrong (credentials, token, payload shape), as
+"errcode errmsg"; refusals of a well-formed call (43004, 45015, scripted answers) are not
+violations. `api.script.append(response)` answers the next message call (custom or template)
+with that aiohttp response once its token checks out; `api.delay` stalls every answer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import re
@@ -39,7 +44,9 @@ from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
+MESSAGE_ENDPOINTS = ("custom", "template")  # the calls that send a message (not token fetches)
 OLD_TOKEN_GRACE = 300.0  # seconds an older classic token stays valid after a new one is issued
 _OPENID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -91,6 +98,9 @@ class FakeWechatApi:
     texts: list[tuple[str, str]] = field(default_factory=list)
     templates_sent: list[dict[str, Any]] = field(default_factory=list)
     token_requests: int = 0
+    violations: list[str] = field(default_factory=list)
+    script: deque[web.Response] = field(default_factory=deque)
+    delay: float = 0.0
     base_url: str = ""
     _tokens: dict[str, float] = field(default_factory=dict)
     _stable: str = ""
@@ -100,7 +110,13 @@ class FakeWechatApi:
 
     async def start(self) -> str:
         """Listen on 127.0.0.1:<random port>; return the base URL."""
-        app = web.Application()
+        @web.middleware
+        async def stall(request: web.Request, handler: Handler) -> web.StreamResponse:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            return await handler(request)
+
+        app = web.Application(middlewares=[stall])
         app.router.add_get("/cgi-bin/token", self._token)
         app.router.add_post("/cgi-bin/stable_token", self._stable_token)
         app.router.add_post("/cgi-bin/message/custom/send", self._custom)
@@ -153,6 +169,8 @@ class FakeWechatApi:
     def _scripted(self, endpoint: str) -> web.Response | None:
         queue = self._script.get(endpoint)
         if not queue:
+            if self.script and endpoint in MESSAGE_ENDPOINTS:
+                return self.script.popleft()
             return None
         step = queue.popleft()
         if step.http_status is not None:
@@ -167,11 +185,16 @@ class FakeWechatApi:
         self._tokens[token] = now + self.token_ttl
         return token
 
+    def _refuse(self, code: int, msg: str) -> web.Response:
+        """Answer a call the caller got wrong, and keep it in `violations`."""
+        self.violations.append(f"{code} {msg}")
+        return _err(code, msg)
+
     def _check_app(self, appid: object, secret: object) -> web.Response | None:
         if appid != self.appid:
-            return _err(40013, "invalid appid")
+            return self._refuse(40013, "invalid appid")
         if secret != self.secret:
-            return _err(40125, "invalid appsecret")
+            return self._refuse(40125, "invalid appsecret")
         return None
 
     async def _token(self, request: web.Request) -> web.Response:
@@ -182,7 +205,7 @@ class FakeWechatApi:
         if scripted is not None:
             return scripted
         if query.get("grant_type") != "client_credential":
-            return _err(40002, "invalid grant_type")
+            return self._refuse(40002, "invalid grant_type")
         refused = self._check_app(query.get("appid"), query.get("secret"))
         if refused is not None:
             return refused
@@ -197,7 +220,7 @@ class FakeWechatApi:
         if scripted is not None:
             return scripted
         if not isinstance(body, dict) or body.get("grant_type") != "client_credential":
-            return _err(40002, "invalid grant_type")
+            return self._refuse(40002, "invalid grant_type")
         refused = self._check_app(body.get("appid"), body.get("secret"))
         if refused is not None:
             return refused
@@ -219,14 +242,14 @@ class FakeWechatApi:
         token = request.query.get("access_token", "")
         expiry = self._tokens.get(token)
         if expiry is None:
-            return payload, _err(40001, "invalid credential, access_token is invalid or not latest")
+            return payload, self._refuse(40001, "invalid credential, access_token is invalid or not latest")
         if self.clock() >= expiry:
-            return payload, _err(42001, "access_token expired")
+            return payload, self._refuse(42001, "access_token expired")
         scripted = self._scripted(endpoint)
         if scripted is not None:
             return payload, scripted
         if not isinstance(payload, dict) or not _OPENID.match(str(payload.get("touser", ""))):
-            return payload, _err(40003, "invalid openid")
+            return payload, self._refuse(40003, "invalid openid")
         if payload["touser"] in self.unsubscribed:
             return payload, _err(43004, "require subscribe")
         return payload, None
@@ -238,7 +261,7 @@ class FakeWechatApi:
         text = payload.get("text")
         content = text.get("content") if isinstance(text, dict) else None
         if payload.get("msgtype") != "text" or not isinstance(content, str) or not content:
-            return _err(47001, "data format error")
+            return self._refuse(47001, "data format error")
         if payload["touser"] in self.outside_window:
             return _err(45015, "response out of time limit or subscription is canceled")
         self.texts.append((payload["touser"], content))
@@ -250,11 +273,11 @@ class FakeWechatApi:
             return refused
         data = payload.get("data")
         if not isinstance(payload.get("template_id"), str) or not payload["template_id"]:
-            return _err(40037, "invalid template_id")
+            return self._refuse(40037, "invalid template_id")
         if not isinstance(data, dict) or not all(
             isinstance(v, dict) and isinstance(v.get("value"), str) for v in data.values()
         ):
-            return _err(47001, "data format error")
+            return self._refuse(47001, "data format error")
         self.templates_sent.append(payload)
         msgid = 3_000_000_000 + next(self._ids)
         return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": msgid})

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
 
 from tests.wechat.fake_api import FakeClock, FakeWechatApi
 
@@ -95,3 +96,35 @@ async def test_wrong_credentials_and_no_secret_in_the_record(api: FakeWechatApi)
         resp = await http.post(f"{api.base_url}/cgi-bin/stable_token", json=body)
     assert resp.json()["errcode"] == 40125
     assert "nope" not in repr(api.requests)
+
+
+async def test_violations_are_the_calls_the_caller_got_wrong(api: FakeWechatApi) -> None:
+    api.unsubscribed.add("o_gone")
+    async with httpx.AsyncClient() as http:
+        tok = await token(http, api)
+        assert (await custom(http, api, tok, {**TEXT, "touser": "o_gone"}))["errcode"] == 43004
+        assert api.violations == []  # a well-formed call the account may not make: not a violation
+        assert (await custom(http, api, "forged", TEXT))["errcode"] == 40001
+        assert (await custom(http, api, tok, {**TEXT, "msgtype": "image"}))["errcode"] == 47001
+    assert api.violations == [
+        "40001 invalid credential, access_token is invalid or not latest",
+        "47001 data format error",
+    ]
+
+
+async def test_script_answers_the_next_message_call_after_its_token_checks_out(api: FakeWechatApi) -> None:
+    api.script.append(web.json_response({"errcode": -1, "errmsg": "system error"}))
+    async with httpx.AsyncClient() as http:
+        tok = await token(http, api)  # token fetches never take the scripted answer
+        assert (await custom(http, api, "forged", TEXT))["errcode"] == 40001  # nor a refused call
+        assert (await custom(http, api, tok, TEXT))["errcode"] == -1
+        assert (await custom(http, api, tok, TEXT))["errcode"] == 0
+    assert api.texts == [("o_user", "你好")]
+
+
+async def test_delay_stalls_every_answer(api: FakeWechatApi) -> None:
+    api.delay = 0.5
+    async with httpx.AsyncClient() as http:
+        params = {"grant_type": "client_credential", "appid": APPID, "secret": SECRET}
+        with pytest.raises(httpx.ReadTimeout):
+            await http.get(f"{api.base_url}/cgi-bin/token", params=params, timeout=0.05)
