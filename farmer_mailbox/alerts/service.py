@@ -9,7 +9,7 @@ the fan-out job (`fanout.py`) turns due alerts into outbox rows; `on_due` wakes 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -197,15 +197,18 @@ class AlertService:
         self._kick_if_due(alert)
         return alert
 
-    async def approve(self, actor: Actor, alert_id: int, send_at: datetime | None = None) -> Alert:
-        """An officer approves a pest-calendar draft: re-priced now, scheduled (or held over budget)."""
+    async def approve(self, actor: Actor, alert_id: int, send_at: datetime | None = None, *,
+                      params: Mapping[str, str] | None = None, regions: Sequence[str] = ()) -> Alert:
+        """An officer approves a pest-calendar draft, optionally editing its text or narrowing its
+        regions: re-priced now, then scheduled (or held over budget)."""
         alert = await self.get(actor, alert_id)
         self._require(alert, {Status.DRAFT}, "批准")
         now = self.clock.now()
         draft = AlertDraft(
-            kind=alert.kind, template_key=alert.template_key, params=alert.params, regions=alert.target.regions,
-            severity=alert.severity, crops=alert.target.crops, roles=alert.target.roles,
-            send_at=send_at or (alert.send_at if alert.send_at > now else None), expires_at=alert.expires_at,
+            kind=alert.kind, template_key=alert.template_key, params={**alert.params, **(params or {})},
+            regions=tuple(regions) or alert.target.regions, severity=alert.severity, crops=alert.target.crops,
+            roles=alert.target.roles, send_at=send_at or (alert.send_at if alert.send_at > now else None),
+            expires_at=alert.expires_at,
         )
         new = (await self.prepare(draft, actor)).new
         async with self.store.transaction() as tx:
@@ -214,7 +217,8 @@ class AlertService:
             if new.county_code and (await self.budget(tx, new.county_code, new.send_at, new.cost_yuan)).exceeds:
                 status = Status.HELD
             await tx.update_alert(alert_id, now, status=status, send_at=new.send_at, expires_at=new.expires_at,
-                                  recipients=new.recipients, cost_yuan=new.cost_yuan, segments=new.segments)
+                                  recipients=new.recipients, cost_yuan=new.cost_yuan, segments=new.segments,
+                                  params=new.params, regions=new.target.regions)
             await self._event(tx, actor, "alert_approve", alert_id, status=status.value, cost_yuan=new.cost_yuan)
             approved = await self._must(tx, alert_id)
         self._kick_if_due(approved)

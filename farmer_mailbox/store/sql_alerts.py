@@ -161,6 +161,13 @@ class AlertReads(SqlBase):
             f"AND send_at < ? AND status IN ({marks})", (county_code, to_db(since), to_db(until), *_COMMITTED))
         return float(value)
 
+    async def officer_counties(self) -> list[str]:
+        """Counties (12-digit codes) with at least one active officer: the bureaus that get drafts."""
+        rows = await self._all(
+            "SELECT DISTINCT county_code FROM users WHERE role = 'officer' AND status = 'active' "
+            "AND county_code IS NOT NULL ORDER BY 1")
+        return [r[0] for r in rows]
+
     async def max_user_id(self) -> int:
         """The highest user id (the end of a chunked fan-out)."""
         return int(await self._value("SELECT COALESCE(MAX(id), 0) FROM users"))
@@ -247,6 +254,11 @@ class AlertWrites(SqlBase):
             "INSERT OR IGNORE INTO official_warnings (source, warning_id, status, alert_id, regions, received_at, "
             "payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (source, warning_id, status, alert_id, _json(list(regions)), to_db(at), _json(dict(payload)))))
+
+    async def update_warning_regions(self, source: str, warning_id: str, regions: Sequence[str]) -> None:
+        """Widen the regions a ledgered warning was found for."""
+        await self._exec("UPDATE official_warnings SET regions = ? WHERE source = ? AND warning_id = ?",
+                         (_json(list(regions)), source, warning_id))
 
     async def set_forecast_optin(self, user_id: int, on: bool, at: datetime) -> bool:
         """Turn a user's daily forecast on or off; True when that changed something."""
