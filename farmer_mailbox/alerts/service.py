@@ -204,8 +204,11 @@ class AlertService:
         alert = await self.get(actor, alert_id)
         self._require(alert, {Status.DRAFT}, "批准")
         now = self.clock.now()
+        edited = {**alert.params, **(params or {})}
+        if regions and "area" not in (params or {}):
+            edited.pop("area", None)    # named afresh for the narrowed regions
         draft = AlertDraft(
-            kind=alert.kind, template_key=alert.template_key, params={**alert.params, **(params or {})},
+            kind=alert.kind, template_key=alert.template_key, params=edited,
             regions=tuple(regions) or alert.target.regions, severity=alert.severity, crops=alert.target.crops,
             roles=alert.target.roles, send_at=send_at or (alert.send_at if alert.send_at > now else None),
             expires_at=alert.expires_at,

@@ -94,19 +94,25 @@ def fit_free_text(template_key: str, params: Mapping[str, str], signature: str) 
 
 
 def area_name(tree: RegionTree, regions: tuple[str, ...]) -> str:
-    """Name the target for the message: up to three towns joined (龙山镇、横河镇), else 'X等N地'."""
-    names = [_short(tree, code) for code in regions]
+    """Name the target for the message: up to three places joined (龙山镇、横河镇), else 'X等N地'."""
+    limit = FIELD_LIMITS["pest_alert"]["area"]
+    names = [_name(tree, code, limit) for code in regions]
     joined = "、".join(names)
-    if len(names) <= MAX_AREA_NAMES and len(joined) <= FIELD_LIMITS["pest_alert"]["area"]:
+    if len(names) <= MAX_AREA_NAMES and len(joined) <= limit:
         return joined
-    return f"{names[0]}等{len(names)}地"
+    short = [_name(tree, code, limit, short=True) for code in regions]
+    if len(short) <= MAX_AREA_NAMES and len("、".join(short)) <= limit:
+        return "、".join(short)
+    return f"{short[0][: limit - 4]}等{len(short)}地"
 
 
-def _short(tree: RegionTree, code: str) -> str:
+def _name(tree: RegionTree, code: str, limit: int, short: bool = False) -> str:
+    """A region's name for a message (villages and long names by their short name), within `limit`."""
     region = tree.get(code)
     if region is None:
         return code
-    return region.short_name if region.level is Level.VILLAGE else region.name
+    name = region.short_name if short or region.level is Level.VILLAGE or len(region.name) > limit else region.name
+    return name[:limit]
 
 
 def office_name(tree: RegionTree, regions: tuple[str, ...]) -> str:
