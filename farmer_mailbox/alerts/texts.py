@@ -94,16 +94,15 @@ def fit_free_text(template_key: str, params: Mapping[str, str], signature: str) 
 
 
 def area_name(tree: RegionTree, regions: tuple[str, ...]) -> str:
-    """Name the target for the message: up to three places joined (龙山镇、横河镇), else 'X等N地'."""
+    """Name the target for the message: up to three places joined (龙山镇、横河镇), by their short
+    names when the full ones are too long, else '龙山镇等4地'."""
     limit = FIELD_LIMITS["pest_alert"]["area"]
-    names = [_name(tree, code, limit) for code in regions]
-    joined = "、".join(names)
-    if len(names) <= MAX_AREA_NAMES and len(joined) <= limit:
-        return joined
-    short = [_name(tree, code, limit, short=True) for code in regions]
-    if len(short) <= MAX_AREA_NAMES and len("、".join(short)) <= limit:
-        return "、".join(short)
-    return f"{short[0][: limit - 4]}等{len(short)}地"
+    for short in (False, True):
+        names = [_name(tree, code, limit, short) for code in regions]
+        if len(names) <= MAX_AREA_NAMES and len("、".join(names)) <= limit:
+            return "、".join(names)
+    tail = f"等{len(regions)}地"
+    return _name(tree, regions[0], limit)[: limit - len(tail)] + tail
 
 
 def _name(tree: RegionTree, code: str, limit: int, short: bool = False) -> str:
