@@ -90,8 +90,8 @@ class Preview:
 
     @property
     def needs_confirmation(self) -> bool:
-        """True when the bureau's budget would be exceeded: an admin must confirm."""
-        return self.budget is not None and self.budget.exceeds
+        """True when the bureau's budget would be exceeded by a non-urgent alert: an admin must confirm."""
+        return self.budget is not None and self.budget.exceeds and not self.urgent
 
     def as_dict(self) -> dict[str, object]:
         """For JSON and the CLI."""

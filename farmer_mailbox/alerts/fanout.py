@@ -37,11 +37,24 @@ class Fanout:
         return added
 
     async def run_due(self) -> int:
-        """Fan out every alert whose send time has come (urgent first); return rows enqueued."""
+        """Fan out every alert whose send time has come; return rows enqueued.
+
+        One chunk at a time, re-reading what is due after each, so an urgent warning that becomes
+        due while a province-wide notice is being fanned out goes next, not after it.
+        """
         total = 0
-        for alert_id in await self.store.due_alert_ids(self.clock.now()):
-            total += await self.fan_out(alert_id)
+        while (added := await self._next_chunk()) is not None:
+            total += added
+            self.wake()
         return total
+
+    async def _next_chunk(self) -> int | None:
+        """One chunk of the most pressing due alert (urgent first); None when none has work left."""
+        for alert_id in await self.store.due_alert_ids(self.clock.now()):
+            added = await self.step(alert_id)
+            if added is not None:
+                return added
+        return None
 
     async def fan_out(self, alert_id: int) -> int:
         """Fan one alert out chunk by chunk until done, cancelled or expired; return rows enqueued."""

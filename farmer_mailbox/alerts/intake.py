@@ -120,30 +120,33 @@ class WarningIntake:
         return "continued"
 
     async def _lift(self, w: OfficialWarning, earlier: list[Alert]) -> str:
-        lifts: list[AlertDraft] = []
+        heard: list[Alert] = []
         async with self.store.transaction() as tx:
             for old in earlier:
                 if old.status in CANCELLABLE:
                     await self.service.cancel_in(tx, old, None, f"warning lifted ({w.id})")
-                if self.lift_notice and (await tx.alert_progress(old.id)).sent:
-                    lifts.append(self._lift_draft(w, old))
+                if (await tx.alert_progress(old.id)).sent:
+                    heard.append(old)
             await self._ledger(tx, w, None, "lifted")
-        for index, draft in enumerate(lifts):
-            prepared = await self.service.prepare(draft, None)
+        if self.lift_notice and heard:
+            prepared = await self.service.prepare(self._lift_draft(w, heard), None)
             # good news is not urgent: a lift notice waits for the morning like other bulk messages
-            new = replace(prepared.new, urgent=False, source=f"{self.source.name}:{w.id}:lift{index}")
+            new = replace(prepared.new, urgent=False, source=f"{self.source.name}:{w.id}")
             async with self.store.transaction() as tx:
                 await self.service.insert(tx, new, None, force=True, event="alert_create")
             self.service.on_due()
         return "lifted"
 
-    def _lift_draft(self, w: OfficialWarning, old: Alert) -> AlertDraft:
+    def _lift_draft(self, w: OfficialWarning, heard: list[Alert]) -> AlertDraft:
+        """One 解除 notice for everyone who got any of the lifted alerts (their regions together)."""
+        old = heard[0]
         when = (w.issued or self.clock.now()).astimezone(self.service.zone)
         params = {"sender": old.params.get("sender", w.sender), "time": f"{when.month}月{when.day}日{when.hour}时",
                   "event": old.params.get("event", _event_name(w)), "colour": old.severity.zh}
         expires = self.clock.now() + timedelta(hours=LIFT_NOTICE_HOURS)
-        return AlertDraft(kind=Kind.WEATHER, template_key="weather_lifted", params=params,
-                          regions=old.target.regions, severity=old.severity, expires_at=expires)
+        regions = disjoint(code for alert in heard for code in alert.target.regions)
+        return AlertDraft(kind=Kind.WEATHER, template_key="weather_lifted", params=params, regions=regions,
+                          severity=old.severity, expires_at=expires)
 
     async def _extend(self, w: OfficialWarning, alert_id: int | None, regions: list[str]) -> str:
         wider = disjoint((*regions, *w.regions))

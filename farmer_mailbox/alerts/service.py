@@ -162,17 +162,19 @@ class AlertService:
                      force: bool = False, event: str = "alert_create") -> int:
         """Insert an alert with its record event, held for an admin when over budget.
 
-        `confirm` (an admin's) or `force` (urgent warnings: life before budget) let it go anyway.
+        `confirm` (an admin's) lets it go anyway; so does `force`, and so do urgent alerts (orange
+        and red warnings: life before budget): the record notes they went over.
         """
+        over = False
         if new.status is Status.SCHEDULED and new.county_code is not None:
-            budget = await self.budget(tx, new.county_code, new.send_at, new.cost_yuan)
-            if budget.exceeds and confirm:
+            over = (await self.budget(tx, new.county_code, new.send_at, new.cost_yuan)).exceeds
+            if over and confirm:
                 new = replace(new, confirmed_by=actor.user_id if actor else None)
-            elif budget.exceeds and not force:
+            elif over and not (force or new.urgent):
                 new = replace(new, status=Status.HELD)
         alert_id = await tx.insert_alert(new)
         await self._event(tx, actor, event, alert_id, kind=new.kind.value, status=new.status.value,
-                          recipients=new.recipients, cost_yuan=new.cost_yuan, source=new.source)
+                          recipients=new.recipients, cost_yuan=new.cost_yuan, source=new.source, over_budget=over)
         return alert_id
 
     async def create(self, actor: Actor, draft: AlertDraft, *, confirm_budget: bool = False) -> tuple[Alert, Preview]:
@@ -214,6 +216,8 @@ class AlertService:
             expires_at=alert.expires_at,
         )
         new = (await self.prepare(draft, actor)).new
+        if new.recipients == 0:
+            raise fail("alert.empty")
         async with self.store.transaction() as tx:
             self._require(await self._must(tx, alert_id), {Status.DRAFT}, "批准")
             status = Status.SCHEDULED

@@ -132,7 +132,11 @@ async def test_drafts_are_approved_with_edits_or_discarded(api: Api) -> None:
     api.rig.clock.set(datetime(2026, 7, 15, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
     assert api.system.calendar is not None
     await api.system.calendar.draft_due()
-    first, second = [a.id for a in await api.rig.services.store.list_alerts("330282000000", "draft")][:2]
+    store = api.rig.services.store
+    planthopper, leafroller = [await store.alert_by_source(f"pest:{rule}:330282:2026")
+                               for rule in ("rice-planthopper-yangtze", "rice-leafroller")]
+    assert planthopper is not None and leafroller is not None
+    first, second = planthopper.id, leafroller.id
     status, body = await api.call("POST", f"/api/alerts/{first}/approve",
                                   json={"send_at": "07:00", "regions": ["龙山镇"], "params": {"stage": "已达高峰"}})
     assert status == 200 and body["status"] == "scheduled" and body["params"]["stage"] == "已达高峰"

@@ -322,3 +322,29 @@ async def test_times_are_aware_and_stored_in_utc(rig: Rig) -> None:
     await rig.user(YANGGAO, ["水稻"])
     alert, _ = await rig.alerts.create(rig.officer, pest_draft(send_at=datetime(2026, 5, 2, 7, 0, tzinfo=SH)))
     assert alert.send_at == datetime(2026, 5, 1, 23, 0, tzinfo=UTC)
+
+
+async def test_an_urgent_warning_overtakes_a_long_fan_out(rig_with: Callable[..., Any]) -> None:
+    rig: Rig = await rig_with(alerts={"fanout_chunk": 2})
+    users = [await rig.user(v, ["水稻"]) for v in (YANGGAO, SHANXIA) * 3]
+    notice, _ = await rig.alerts.create(rig.officer, pest_draft())
+    red, _ = await rig.alerts.create(rig.officer, weather_draft(send_at=rig.clock.now() + timedelta(seconds=30)))
+    ticks = iter([timedelta(minutes=1)])
+    rig.fanout.wake = lambda: rig.clock.advance(next(ticks, timedelta(0))) and None
+    await rig.fanout.run_due()        # the warning falls due after the notice's first chunk: it goes next
+    store = rig.services.store
+    red_rows = [await store.outbox_by_key(f"alert:{red.id}:{u.id}") for u in users]
+    notice_rows = [await store.outbox_by_key(f"alert:{notice.id}:{u.id}") for u in users]
+    assert max(r.id for r in red_rows if r) < max(r.id for r in notice_rows if r)
+
+
+async def test_orange_and_red_go_even_over_budget_and_the_record_says_so(rig_with: Callable[..., Any]) -> None:
+    rig: Rig = await rig_with(alerts={"monthly_budget_yuan": 0.01})
+    await rig.user(YANGGAO)
+    red, preview = await rig.alerts.create(rig.officer, weather_draft())
+    assert red.status is Status.SCHEDULED and preview.budget and preview.budget.exceeds
+    assert not preview.needs_confirmation
+    create = next(e for e in await rig.services.store.record_tail(10) if e.text == "alert_create")
+    assert json.loads(create.detail)["over_budget"] is True
+    blue, _ = await rig.alerts.create(rig.officer, weather_draft(severity=Severity.BLUE))
+    assert blue.status is Status.HELD
