@@ -107,10 +107,10 @@ class Rig:
         return [sms.to for sms in self.gateway.sent]
 
 
-async def make_rig(services: Services, clock: ManualClock, *, with_staff: bool = True,
-                   **sections: dict[str, Any]) -> Rig:
+async def make_rig(services: Services, clock: ManualClock, sections: dict[str, dict[str, Any]] | None = None, *,
+                   with_staff: bool = True) -> Rig:
     """A rig over `services` with config sections overridden (and staff registered, unless told not to)."""
-    config = alerts_config(services.store.path, **sections)
+    config = alerts_config(services.store.path, **(sections or {}))
     gateway = MemoryGateway(GatewaySettings("mem", "memory", {"signature": SIGNATURE}), httpx.AsyncClient())
     router = GatewayRouter.from_config(config, {"mem": gateway})
     outbox = Outbox(services.store, router, config, clock, rng=random.Random(7))
@@ -134,6 +134,6 @@ def rig_with(services: Services, clock: ManualClock) -> Callable[..., Any]:
     """Build a rig with config overrides: `await rig_with(alerts={"monthly_budget_yuan": 1})`."""
 
     async def build(**sections: dict[str, Any]) -> Rig:
-        return await make_rig(services, clock, **sections)
+        return await make_rig(services, clock, sections)
 
     return build

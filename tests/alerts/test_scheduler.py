@@ -103,7 +103,7 @@ async def test_a_scheduled_alert_survives_a_restart_and_goes_out_once(rig: Rig, 
     config = alerts_config(rig.services.store.path, alerts={"fanout_chunk": 2})
     services = await open_services(config, clock, TEST_ENV, tree=region_tree)
     try:
-        again = await make_rig(services, clock, with_staff=False, alerts={"fanout_chunk": 2})
+        again = await make_rig(services, clock, {"alerts": {"fanout_chunk": 2}}, with_staff=False)
         enqueued = 0
         while enqueued < 2:                               # chunks of two user ids, then a crash
             enqueued += await again.fanout.step(alert.id) or 0

@@ -330,7 +330,11 @@ async def test_an_urgent_warning_overtakes_a_long_fan_out(rig_with: Callable[...
     notice, _ = await rig.alerts.create(rig.officer, pest_draft())
     red, _ = await rig.alerts.create(rig.officer, weather_draft(send_at=rig.clock.now() + timedelta(seconds=30)))
     ticks = iter([timedelta(minutes=1)])
-    rig.fanout.wake = lambda: rig.clock.advance(next(ticks, timedelta(0))) and None
+
+    def wake() -> None:               # after the notice's first chunk, a minute passes
+        rig.clock.advance(next(ticks, timedelta(0)))
+
+    rig.fanout.wake = wake
     await rig.fanout.run_due()        # the warning falls due after the notice's first chunk: it goes next
     store = rig.services.store
     red_rows = [await store.outbox_by_key(f"alert:{red.id}:{u.id}") for u in users]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
 from farmer_mailbox.alerts.model import Status
+from farmer_mailbox.alerts.targeting import identity_expander, lexicon_expander
 from farmer_mailbox.models import Role
 from farmer_mailbox.validation import ValidationError
 from tests.alerts.conftest import (
@@ -114,3 +117,36 @@ async def test_short_town_names_resolve_near_the_officer(rig: Rig) -> None:
     preview = await rig.alerts.preview(rig.officer, pest_draft(["观海卫"]))
     assert preview.recipients == 1
     assert [t.code for t in preview.by_town] == [GUANHAIWEI]
+
+
+@dataclass(frozen=True)
+class FakeProduct:
+    name: str
+    category: str
+    parent: str | None = None
+
+
+class FakeLexicon:
+    """The shape of farmer_mailbox.text.lexicon.Lexicon that the expander relies on."""
+
+    def __init__(self) -> None:
+        self._products = [FakeProduct("粮食", "粮油"), FakeProduct("稻谷", "粮油", "粮食"),
+                          FakeProduct("糯稻", "粮油", "稻谷"), FakeProduct("小麦", "粮油", "粮食"),
+                          FakeProduct("葡萄", "水果"), FakeProduct("巨峰葡萄", "水果", "葡萄")]
+        self._words = {"水稻": "稻谷", "稻谷": "稻谷", "葡萄": "葡萄", "粮食": "粮食"}
+
+    def products(self) -> list[FakeProduct]:
+        return self._products
+
+    def lookup(self, word: str) -> FakeProduct | None:
+        name = self._words.get(word)
+        return next(p for p in self._products if p.name == name) if name else None
+
+
+def test_the_lexicon_expander_maps_words_categories_and_families() -> None:
+    expand = lexicon_expander(FakeLexicon())
+    assert expand("水稻") == {"稻谷", "糯稻"}                       # synonym to canonical, with its varieties
+    assert expand("粮食") == {"粮食", "稻谷", "糯稻", "小麦"}
+    assert expand("水果") == {"葡萄", "巨峰葡萄"}                   # a category: all its products
+    assert expand("火星果") == frozenset()
+    assert identity_expander(" 水稻 ") == {"水稻"} and identity_expander(" ") == frozenset()
