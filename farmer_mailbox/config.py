@@ -135,7 +135,7 @@ class MatchingSection:
 class AlertsSection:
     """Bureau alerts: budgets, expiry, scheduling, fan-out, the pest calendar."""
 
-    monthly_budget_yuan: float = _opt(1000.0, "each county bureau's monthly alert budget in yuan (0: none)",
+    monthly_budget_yuan: float = _opt(20000.0, "each county bureau's monthly alert budget in yuan (0: none)",
                                       _non_negative)
     default_expiry_hours: float = _opt(24.0, "an alert's copies not sent within this many hours expire", _positive)
     due_check_seconds: float = _opt(15.0, "how often scheduled alerts are checked and fanned out", _positive)

@@ -84,7 +84,7 @@ async def test_preview_gives_recipients_segments_and_cost_by_town(rig: Rig) -> N
         (LONGSHAN, "慈溪市龙山镇", 3), (HENGHE, "慈溪市横河镇", 2)]
     body = preview.as_dict()
     assert body["total_segments"] == 5 * preview.segments and body["needs_confirmation"] is False
-    assert body["budget"] == {"county_code": "330282000000", "month": "2026-05", "limit_yuan": 1000.0,
+    assert body["budget"] == {"county_code": "330282000000", "month": "2026-05", "limit_yuan": 20000.0,
                               "spent_yuan": 0.0, "this_alert_yuan": preview.cost_yuan,
                               "after_yuan": preview.cost_yuan, "exceeds": False}
 
