@@ -86,35 +86,46 @@ class AlertService:
 
     async def prepare(self, draft: AlertDraft, actor: Actor | None) -> Prepared:
         """Check a draft and price it without writing; `actor` None is the system (feeds, calendar)."""
+        severity = self._severity(draft)
+        regions = self._regions(draft, actor)
+        params = self._with_defaults(draft.template_key, clean_params(draft.params), regions, severity)
+        text, segments = render_checked(draft.template_key, params, self.signature)
+        send_at, expires_at = self._times(draft)
+        products = expand_crops(self.expander, draft.crops) if draft.crops else ()
+        target = Target(regions, draft.roles, _plain_words(draft.crops), products)
+        urgent = is_urgent(draft.kind, severity)
+        preview = await self._price(target, text, segments, urgent, send_at, expires_at)
+        new = NewAlert(
+            kind=draft.kind, severity=severity, urgent=urgent, template_key=draft.template_key, params=params,
+            target=target, county_code=preview.budget.county_code if preview.budget else None,
+            status=Status.SCHEDULED, send_at=send_at, expires_at=expires_at, segments=segments, price=preview.price,
+            recipients=preview.recipients, cost_yuan=preview.cost_yuan, created_by=actor.user_id if actor else None,
+            created_at=self.clock.now(), note=draft.note,
+        )
+        return Prepared(new, preview)
+
+    def _regions(self, draft: AlertDraft, actor: Actor | None) -> tuple[str, ...]:
+        """The draft's regions resolved near the actor and within their scope (any, for the system)."""
         if actor is not None:
             check_sender(actor)
-        severity = self._severity(draft)
         if draft.template_key not in TEMPLATES_OF_KIND[draft.kind]:
             raise fail("alert.template", kind=draft.kind.value, template=draft.template_key)
         regions = resolve_regions(self.tree, draft.regions, home_of(actor) if actor else None)
         if actor is not None:
             check_scope(actor, regions)
-        params = self._with_defaults(draft.template_key, clean_params(draft.params), regions)
-        text, segments = render_checked(draft.template_key, params, self.signature)
-        send_at, expires_at = self._times(draft)
-        products = expand_crops(self.expander, draft.crops) if draft.crops else ()
-        target = Target(regions, draft.roles, _plain_words(draft.crops), products)
+        return regions
+
+    async def _price(self, target: Target, text: str, segments: int, urgent: bool, send_at: datetime,
+                     expires_at: datetime) -> Preview:
+        """Count the audience by town and price it against the paying bureau's month."""
         counts = await self.store.audience_by_town(target)
-        recipients = sum(counts.values())
-        price = self.config.sms.price_per_segment
+        recipients, price = sum(counts.values()), self.config.sms.price_per_segment
+        county = bureau_of(target.regions)
         cost = cost_of(recipients, segments, price)
-        county = bureau_of(regions)
-        urgent = is_urgent(draft.kind, severity)
         budget = await self.budget(self.store, county, send_at, cost) if county else None
-        preview = Preview(text, self.signature, segments, price, recipients, town_lines(self.tree, counts, segments,
-                          price), budget, urgent, send_at, expires_at, None if urgent else self._quiet_wait(send_at))
-        new = NewAlert(
-            kind=draft.kind, severity=severity, urgent=urgent, template_key=draft.template_key, params=params,
-            target=target, county_code=county, status=Status.SCHEDULED, send_at=send_at, expires_at=expires_at,
-            segments=segments, price=price, recipients=recipients, cost_yuan=cost,
-            created_by=actor.user_id if actor else None, created_at=self.clock.now(), note=draft.note,
-        )
-        return Prepared(new, preview)
+        towns = town_lines(self.tree, counts, segments, price)
+        return Preview(text, self.signature, segments, price, recipients, towns, budget, urgent, send_at, expires_at,
+                       None if urgent else self._quiet_wait(send_at))
 
     async def preview(self, actor: Actor, draft: AlertDraft) -> Preview:
         """Recipients, segments and cost by town, and the budget, for an alert not yet created."""
@@ -133,9 +144,13 @@ class AlertService:
             raise fail("alert.severity")
         return draft.severity
 
-    def _with_defaults(self, key: str, params: dict[str, str], regions: tuple[str, ...]) -> dict[str, str]:
-        """Fill the bureau's name and the area named in the text when staff left them out."""
+    def _with_defaults(self, key: str, params: dict[str, str], regions: tuple[str, ...],
+                       severity: Severity) -> dict[str, str]:
+        """Fill the bureau's name and the area named in the text when staff left them out; a warning's
+        colour always follows its severity (the two cannot disagree)."""
         fields = template_fields(key)
+        if "colour" in fields:
+            params["colour"] = severity.zh
         if "office" in fields and not params.get("office"):
             params["office"] = office_name(self.tree, regions)
         if "area" in fields and not params.get("area"):
