@@ -163,6 +163,7 @@ async def run(n: int) -> dict[str, object]:
             preview = await service.preview(operator, draft)
             preview_s = time.perf_counter() - t0
 
+            peak_before = peak_rss_mb()
             t0 = time.perf_counter()
             alert, _ = await service.create(operator, draft)
             rows = await fanout.run_due()
@@ -184,7 +185,8 @@ async def run(n: int) -> dict[str, object]:
         "fanout_s": round(fanout_s, 2), "rows_per_s": round(rows / fanout_s),
         "vs_baseline": round(fanout_s / base_s, 2),
         "rice_rows": rice_rows, "rice_fanout_s": round(rice_s, 2), "second_run_rows": again,
-        "peak_rss_mb": round(peak_rss_mb(), 1), "target_s": 60, "within_target": fanout_s <= 60,
+        "peak_rss_mb": round(peak_rss_mb(), 1), "peak_rss_before_fanout_mb": round(peak_before, 1),
+        "target_s": 60, "within_target": fanout_s <= 60,
     }
     for label, plan in query_plans.items():
         print(f"plan ({label}): {plan}")
@@ -193,7 +195,9 @@ async def run(n: int) -> dict[str, object]:
           f"{preview.segments} segment(s) each, {preview.cost_yuan:,.2f} yuan: {preview_s:.1f} s")
     print(f"fan-out   {rows:,} outbox rows in {fanout_s:.1f} s ({rows / fanout_s:,.0f} rows/s, "
           f"{fanout_s / base_s:.1f}x baseline); rice only: {rice_rows:,} rows in {rice_s:.1f} s")
-    print(f"again     a second fan-out of the same alert added {again} rows; peak RSS {peak_rss_mb():.0f} MB")
+    print(f"again     the job firing again for the same alert added {again} rows")
+    print(f"memory    peak RSS {peak_rss_mb():.0f} MB, {peak_before:.0f} MB before the fan-outs (bulk load, region "
+          "tree); fan-out rows stream inside SQLite, whose page cache is capped at 64 MB per connection")
     return figures
 
 
