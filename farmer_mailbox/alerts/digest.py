@@ -90,6 +90,10 @@ class ForecastService:
         key, params = await self.forecast_reply(village_code)
         return wording.render(key, params)
 
+    async def opted_in(self, user_id: int) -> bool:
+        """True when the user gets the evening digest (for a toggling command)."""
+        return await self.store.forecast_optin(user_id)
+
     async def set_optin(self, user_id: int, on: bool, channel: str = "sms") -> tuple[str, dict[str, str]]:
         """Turn the evening digest on or off for a user; return the reply's template key and parameters."""
         user = await self.store.get_user(user_id)

@@ -138,9 +138,9 @@ class AlertReads(SqlBase):
 
     async def alert_has_waiting(self, alert_id: int) -> bool:
         """True while a copy of the alert may still be sent."""
+        marks = ",".join("?" * len(_WAITING))
         return bool(await self._value(
-            "SELECT EXISTS (SELECT 1 FROM outbox WHERE alert_id = ? AND status IN ('queued', 'errored', 'sending'))",
-            (alert_id,)))
+            f"SELECT EXISTS (SELECT 1 FROM outbox WHERE alert_id = ? AND status IN ({marks}))", (alert_id, *_WAITING)))
 
     async def audience_by_town(self, target: Target) -> dict[str, int]:
         """Recipients of a target per town (9-digit code), counted from the audience index."""

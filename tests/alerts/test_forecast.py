@@ -114,7 +114,9 @@ async def test_the_digest_goes_once_a_day_to_those_who_asked(weather: Weather) -
     assert {s.text for s in rig.gateway.sent} == {"明天龙山镇:小雨,12~18℃,降水概率80%。",
                                                    "明天横河镇:小雨,12~18℃,降水概率80%。"}
     assert len(weather.server.queries) == 2               # one fetch per town
+    assert await forecasts.opted_in(asked[0].id)
     assert await forecasts.set_optin(asked[0].id, False) == ("forecast_off", {})
+    assert not await forecasts.opted_in(asked[0].id)
     events = [e.text for e in await rig.services.store.record_tail(10) if e.text.startswith("forecast_")]
     assert events[:2] == ["forecast_optout", "forecast_digest"]
 
