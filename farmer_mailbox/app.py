@@ -16,7 +16,7 @@ from aiohttp import web
 from farmer_mailbox.clock import Clock
 from farmer_mailbox.config import Config
 from farmer_mailbox.runtime import Runtime
-from farmer_mailbox.web import api, health, hooks
+from farmer_mailbox.web import api, api_alerts, health, hooks
 from farmer_mailbox.web.keys import RUNTIME
 from gateways import Gateway
 
@@ -33,6 +33,7 @@ def create_app(config: Config, *, gateways: Mapping[str, Gateway] | None = None,
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
         runtime = await Runtime.start(config, gateways=gateways, clock=clock, env=env, workers=workers)
         app[RUNTIME] = runtime
+        app[api_alerts.ALERTS] = runtime.alerts
         yield
         await runtime.stop()
 
@@ -40,6 +41,7 @@ def create_app(config: Config, *, gateways: Mapping[str, Gateway] | None = None,
     health.add_routes(app)
     hooks.add_routes(app)
     api.add_routes(app)
+    api_alerts.add_routes(app)
     return app
 
 

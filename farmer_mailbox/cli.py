@@ -14,13 +14,14 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from farmer_mailbox import __version__
+from farmer_mailbox.cli_alerts import ALERT_COMMANDS, add_alert_commands
 from farmer_mailbox.cli_ops import OPS_COMMANDS, add_ops_commands
 from farmer_mailbox.cli_users import USER_COMMANDS, add_user_commands
 from farmer_mailbox.config import ConfigError, load_config
 from farmer_mailbox.validation import ValidationError
 
 Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
-HANDLERS: dict[str, Handler] = {**OPS_COMMANDS, **USER_COMMANDS}
+HANDLERS: dict[str, Handler] = {**OPS_COMMANDS, **USER_COMMANDS, **ALERT_COMMANDS}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_ops_commands(sub)
     add_user_commands(sub)
+    add_alert_commands(sub)
     return parser
 
 

@@ -132,6 +132,39 @@ class MatchingSection:
 
 
 @dataclass(frozen=True)
+class AlertsSection:
+    """Bureau alerts: budgets, expiry, scheduling, fan-out, the pest calendar."""
+
+    monthly_budget_yuan: float = _opt(20000.0, "each county bureau's monthly alert budget in yuan (0: none)",
+                                      _non_negative)
+    default_expiry_hours: float = _opt(24.0, "an alert's copies not sent within this many hours expire", _positive)
+    due_check_seconds: float = _opt(15.0, "how often scheduled alerts are checked and fanned out", _positive)
+    fanout_chunk: int = _opt(50000, "user ids per fan-out transaction for large audiences", _positive)
+    pest_calendar: bool = _opt(True, "draft pest alerts from the pest calendar for officers to approve")
+    pest_calendar_time: str = _opt("06:30", "local time the pest calendar drafts each day", _hhmm)
+    pest_lead_days: int = _opt(7, "days before a pest season starts that its draft appears", _non_negative)
+
+
+@dataclass(frozen=True)
+class WeatherSection:
+    """Official warnings (polled) and next-day forecasts."""
+
+    warning_source: str = _opt("none", "official warning feed: none or qweather", _one_of("none", "qweather"))
+    qweather_api: str = _opt("v1", "QWeather warning API: v1 (weatheralert) or v7 (warning/now)",
+                             _one_of("v1", "v7"))
+    qweather_base_url: str = _opt("", "your QWeather API Host, e.g. https://abc.qweatherapi.com")
+    qweather_key_env: str = _opt("QWEATHER_API_KEY", "env var holding the QWeather API KEY", _env_name)
+    areas: list[str] = _opt([], "areas to watch: region codes, optionally =LOCATION (LocationID or lon,lat)")
+    poll_seconds: float = _opt(300.0, "how often the warning feed is polled", _positive)
+    min_colour: str = _opt("blue", "lowest warning colour sent on", _one_of("blue", "yellow", "orange", "red"))
+    lift_notice: bool = _opt(True, "tell recipients when a warning they got is lifted")
+    forecast_provider: str = _opt("open-meteo", "next-day forecast source: none or open-meteo",
+                                  _one_of("none", "open-meteo"))
+    forecast_base_url: str = _opt("https://api.open-meteo.com", "base URL of the Open-Meteo-style forecast API")
+    digest_time: str = _opt("18:00", "local time the daily forecast goes to users who asked for it", _hhmm)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; `gateways` maps a gateway name to its raw options."""
 
@@ -141,6 +174,8 @@ class Config:
     outbox: OutboxSection = field(default_factory=OutboxSection)
     routes: RoutesSection = field(default_factory=RoutesSection)
     matching: MatchingSection = field(default_factory=MatchingSection)
+    alerts: AlertsSection = field(default_factory=AlertsSection)
+    weather: WeatherSection = field(default_factory=WeatherSection)
     gateways: Mapping[str, Mapping[str, Any]] = field(
         default_factory=lambda: {"console": {"type": "console"}}
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from farmer_mailbox.alerts.system import AlertSystem
 from farmer_mailbox.clock import Clock
 from farmer_mailbox.config import Config
 from farmer_mailbox.demo import load_demo
@@ -37,6 +38,7 @@ class Runtime:
     router: GatewayRouter
     outbox: Outbox
     inbox: Inbox
+    alerts: AlertSystem
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -53,19 +55,22 @@ class Runtime:
             router = GatewayRouter.from_config(config, built)
             if config.service.demo:
                 await load_demo(services.accounts)
+            outbox = Outbox(services.store, router, config, services.clock)
+            alerts = AlertSystem.build(services, client, router=router, wake=outbox.wake, env=env)
         except BaseException:
             await client.aclose()
             await services.close()
             raise
-        outbox = Outbox(services.store, router, config, services.clock)
-        runtime = cls(services, client, built, router, outbox, Inbox(services, outbox))
+        runtime = cls(services, client, built, router, outbox, Inbox(services, outbox), alerts)
         if workers:
             runtime.tasks.append(asyncio.create_task(outbox.run(runtime.stop_event), name="outbox"))
             runtime.tasks.append(asyncio.create_task(runtime.inbox.run(runtime.stop_event), name="inbox"))
+            alerts.start()
         return runtime
 
     async def stop(self) -> None:
         """Stop workers, then close the HTTP client and the store."""
+        await self.alerts.stop()
         self.stop_event.set()
         self.inbox.wake()
         self.outbox.wake()

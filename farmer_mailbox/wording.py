@@ -44,6 +44,44 @@ _ALL = [
        name="欧阳娜仁托娅"),
 ]
 
+# --- alerts and forecasts (issue 6; farmer_mailbox/alerts) ------------------------------------
+# Budgets count the billed signature 【农民信箱】 (6 characters): one segment leaves 64 characters,
+# two leave 128. Bounded fields have limits in farmer_mailbox/alerts/texts.py; the free-text field
+# of each template (detail, advice, content) gets what is left and is checked at creation.
+_ALL += [
+    # weather warning, 2 segments: the official sender, event and colour, then its text cut to fit.
+    _t("weather_warning", "{sender}发布{event}{colour}预警:{detail}", 2,
+       sender="鄂尔多斯市伊金霍洛旗气象台", event="低温雨雪冰冻", colour="橙色",
+       detail="预计未来6小时内伊金霍洛旗大部地区将出现大到暴雪和道路结冰,最低气温将降至零下18℃,请及时加固温室大棚、"
+              "给牲畜圈舍保暖防寒,储备饲草料,减少外出,注意出行安全,密切关注后续预警信息,做好各项防范工作准…"),
+    # a warning lifted, 1 segment.
+    _t("weather_lifted", "{sender}已于{time}解除{event}{colour}预警。", 1,
+       sender="鄂尔多斯市伊金霍洛旗气象台", time="12月24日15时", event="低温雨雪冰冻", colour="橙色"),
+    # pest and disease alert, 2 segments: area, crop, pest, stage, deadline, advice, office.
+    _t("pest_alert", "植保提醒:{area}{crop}{pest}{stage},请于{when}前{advice}。{office}", 2,
+       area="龙山镇、横河镇、观海卫镇", crop="水稻", pest="南方水稻黑条矮缩病", stage="进入防治适期",
+       when="12月31日", office="鄂尔多斯市伊金霍洛旗农牧局",
+       advice="选用吡蚜酮、烯啶虫胺等药剂对准稻丛基部喷雾,田间保持浅水层,施药后7天内不要排水,用药时注意个人防护,"
+              "不在桑园鱼塘附近施药,防止发生药害事故"),
+    # market information and bureau notices, 2 segments: bounded free text and the office.
+    _t("market_notice", "市场信息:{content}({office})", 2, office="鄂尔多斯市伊金霍洛旗农牧局",
+       content="本周慈溪市蔬菜批发均价每斤1.85元,比上周涨6%,其中西兰花、芹菜涨幅较大,请种植户合理安排采收上市,"
+               "避免集中抛售;生猪出栏均价每斤7.2元,与上周持平,请养殖户合理安排出栏,不要压栏惜售,理性应对市场行情的波动。"),
+    _t("bureau_notice", "通知:{content}({office})", 2, office="鄂尔多斯市伊金霍洛旗农牧局",
+       content="2026年早稻种植补贴申报已开始,请种植面积10亩以上的农户于5月20日前带身份证、土地承包合同和银行卡到"
+               "所在镇农业综合服务中心申报,逾期不再受理,详情请咨询本村联络员或镇农办,感谢大家的理解、配合和大力支持,特此通知!"),
+    # next-day forecast, 1 segment (TQ reply and the opt-in evening digest).
+    _t("forecast", "明天{place}:{weather},{temp}℃{rain}。", 1, place="伊金霍洛旗乌兰木伦镇",
+       weather="雷阵雨伴冰雹", temp="-12~-3", rain=",降水概率100%"),
+    _t("forecast_unavailable", "暂时查不到{place}明天的天气预报,请稍后再试。", 1, place="伊金霍洛旗乌兰木伦镇"),
+    _t("forecast_on", "已开通每日天气预报:每天{time}发送明天{place}的天气。", 1, time="18:00",
+       place="伊金霍洛旗乌兰木伦镇"),
+    _t("forecast_off", "已停止发送每日天气预报。", 1),
+    # reply to DY (follow products): the products now followed.
+    _t("interests_followed", "已关注:{products}。有相关植保、天气和市场信息会短信告诉您。", 1,
+       products="水稻、葡萄、草莓、西瓜、茶叶、柑橘、生猪"),
+]
+
 TEMPLATES: dict[str, Template] = {t.key: t for t in _ALL}
 
 
@@ -79,3 +117,25 @@ ERRORS: dict[str, str] = {
     "officer.county": "农业局人员需指定所属县",
     "user.not_found": "找不到这个用户",
 }
+
+# --- alerts (issue 6) ------------------------------------------------------------------------
+ERRORS.update({
+    "alert.not_found": "找不到这条预警信息",
+    "alert.state": "这条信息现在是“{status}”状态,不能{action}",
+    "alert.kind": "信息类别应为weather、pest、market或notice",
+    "alert.severity": "天气预警须注明颜色:blue、yellow、orange或red",
+    "alert.template": "“{kind}”类信息不能用模板{template}",
+    "alert.params": "模板{template}缺少参数:{missing}",
+    "alert.params_unknown": "模板{template}没有参数:{unknown}",
+    "alert.field_too_long": "“{field}”最多{limit}字,现在{length}字",
+    "alert.too_long": "短信超长:最多{budget}条({chars}字含签名),现在{length}字;请把“{field}”缩短{over}字",
+    "alert.regions": "请指定发送范围(镇、县或村)",
+    "alert.region_unknown": "找不到地区“{name}”",
+    "alert.region_ambiguous": "地区“{name}”有重名:{candidates},请写全称或代码",
+    "alert.roles": "接收角色应为farmer、liaison、officer或admin",
+    "alert.crop_unknown": "不认识品种“{name}”,请用常见名称(如水稻、葡萄)或类别(如蔬菜)",
+    "alert.time": "时间格式不对:{text}(如 07:00、2026-07-08 07:00 或 now)",
+    "alert.past": "发送时间已过:{when}",
+    "alert.expiry": "过期时间须晚于发送时间",
+    "alert.empty": "没有符合条件的接收人",
+})

@@ -18,6 +18,7 @@ from typing import Any
 
 import aiosqlite
 
+from farmer_mailbox.store.sql_alerts import AlertReads, AlertWrites
 from farmer_mailbox.store.sql_outbox import OutboxReads, OutboxWrites
 from farmer_mailbox.store.sql_record import RecordReads
 from farmer_mailbox.store.sql_regions import RegionReads, RegionWrites
@@ -53,7 +54,8 @@ async def _connect(path: str) -> aiosqlite.Connection:
     return conn
 
 
-class SqliteTx(UserReads, UserWrites, RegionReads, RegionWrites, RecordReads, OutboxReads, OutboxWrites):
+class SqliteTx(UserReads, UserWrites, RegionReads, RegionWrites, RecordReads, OutboxReads, OutboxWrites,
+               AlertReads, AlertWrites):
     """One write transaction: every read and write method runs on the writer connection."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -75,7 +77,7 @@ class SqliteTx(UserReads, UserWrites, RegionReads, RegionWrites, RecordReads, Ou
         self._head = None
 
 
-class SqliteStore(UserReads, RegionReads, RecordReads, OutboxReads):
+class SqliteStore(UserReads, RegionReads, RecordReads, OutboxReads, AlertReads):
     """The store: reads on the reader connection, writes through `transaction()`."""
 
     def __init__(self, path: str, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:

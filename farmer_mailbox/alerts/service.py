@@ -1,0 +1,345 @@
+"""The alert service: preview, create, confirm, approve, discard, cancel and monitor alerts.
+
+Every path (JSON API, CLI, the warning feed, the pest calendar) comes through here: the draft is
+checked (sender and scope, template and segment budget, times, crops), priced against the
+bureau's month, and written with its record event in one transaction. Sending is not done here:
+the fan-out job (`fanout.py`) turns due alerts into outbox rows; `on_due` wakes it at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from farmer_mailbox.accounts import fail
+from farmer_mailbox.clock import Clock
+from farmer_mailbox.config import Config
+from farmer_mailbox.models import Role
+from farmer_mailbox.outbox_policy import QuietHours, parse_hhmm
+from farmer_mailbox.regions import RegionTree, is_within
+from farmer_mailbox.scoping import Actor
+from farmer_mailbox.store import NewRecord, Reads, Store, Tx
+
+from .costs import Budget, Preview, cost_of, month_bounds, month_label, town_lines
+from .model import (
+    CANCELLABLE,
+    TEMPLATES_OF_KIND,
+    Alert,
+    AlertDraft,
+    Kind,
+    NewAlert,
+    Progress,
+    Severity,
+    Status,
+    Target,
+    is_urgent,
+)
+from .targeting import (
+    CropExpander,
+    bureau_of,
+    check_scope,
+    check_sender,
+    expand_crops,
+    home_of,
+    identity_expander,
+    resolve_regions,
+)
+from .texts import area_name, clean_params, office_name, render_checked, template_fields
+
+SYSTEM_CHANNEL = "system"
+LATE_GRACE = timedelta(minutes=1)
+NOT_SENT = ("sending", "sent", "delivered", "failed", "expired")
+Canonical = Callable[[tuple[str, ...]], tuple[str, ...]]
+
+
+def _plain_words(words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted({w.strip() for w in words if w.strip()}))
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A checked, priced alert ready to insert, and the preview shown for it."""
+
+    new: NewAlert
+    preview: Preview
+
+
+class AlertService:
+    """Alerts over the store; stateless apart from its collaborators."""
+
+    def __init__(self, store: Store, tree: RegionTree, config: Config, clock: Clock, *,
+                 signature: str | None = None, expander: CropExpander = identity_expander,
+                 canonical: Canonical | None = None) -> None:
+        self.store, self.tree, self.config, self.clock = store, tree, config, clock
+        self.signature = config.sms.signature if signature is None else signature
+        self.expander = expander
+        self.canonical = canonical or _plain_words
+        self.zone = ZoneInfo(config.service.timezone)
+        self.quiet = QuietHours(parse_hhmm(config.outbox.quiet_start), parse_hhmm(config.outbox.quiet_end),
+                                self.zone)
+        self.on_due: Callable[[], None] = lambda: None
+
+    # --- checking and pricing ----------------------------------------------------------------
+
+    async def prepare(self, draft: AlertDraft, actor: Actor | None) -> Prepared:
+        """Check a draft and price it without writing; `actor` None is the system (feeds, calendar)."""
+        severity = self._severity(draft)
+        regions = self._regions(draft, actor)
+        params = self._with_defaults(draft.template_key, clean_params(draft.params), regions, severity)
+        text, segments = render_checked(draft.template_key, params, self.signature)
+        send_at, expires_at = self._times(draft)
+        products = expand_crops(self.expander, draft.crops) if draft.crops else ()
+        target = Target(regions, draft.roles, _plain_words(draft.crops), products)
+        urgent = is_urgent(draft.kind, severity)
+        preview = await self._price(target, text, segments, urgent, send_at, expires_at)
+        new = NewAlert(
+            kind=draft.kind, severity=severity, urgent=urgent, template_key=draft.template_key, params=params,
+            target=target, county_code=preview.budget.county_code if preview.budget else None,
+            status=Status.SCHEDULED, send_at=send_at, expires_at=expires_at, segments=segments, price=preview.price,
+            recipients=preview.recipients, cost_yuan=preview.cost_yuan, created_by=actor.user_id if actor else None,
+            created_at=self.clock.now(), note=draft.note,
+        )
+        return Prepared(new, preview)
+
+    def _regions(self, draft: AlertDraft, actor: Actor | None) -> tuple[str, ...]:
+        """The draft's regions resolved near the actor and within their scope (any, for the system)."""
+        if actor is not None:
+            check_sender(actor)
+        if draft.template_key not in TEMPLATES_OF_KIND[draft.kind]:
+            raise fail("alert.template", kind=draft.kind.value, template=draft.template_key)
+        regions = resolve_regions(self.tree, draft.regions, home_of(actor) if actor else None)
+        if actor is not None:
+            check_scope(actor, regions)
+        return regions
+
+    async def _price(self, target: Target, text: str, segments: int, urgent: bool, send_at: datetime,
+                     expires_at: datetime) -> Preview:
+        """Count the audience by town and price it against the paying bureau's month."""
+        counts = await self.store.audience_by_town(target)
+        recipients, price = sum(counts.values()), self.config.sms.price_per_segment
+        county = bureau_of(target.regions)
+        cost = cost_of(recipients, segments, price)
+        budget = await self.budget(self.store, county, send_at, cost) if county else None
+        towns = town_lines(self.tree, counts, segments, price)
+        return Preview(text, self.signature, segments, price, recipients, towns, budget, urgent, send_at, expires_at,
+                       None if urgent else self._quiet_wait(send_at))
+
+    async def preview(self, actor: Actor, draft: AlertDraft) -> Preview:
+        """Recipients, segments and cost by town, and the budget, for an alert not yet created."""
+        return (await self.prepare(draft, actor)).preview
+
+    async def budget(self, reads: Reads, county: str, send_at: datetime, cost: float) -> Budget:
+        """The county bureau's month of `send_at`: budget, committed spending, and this alert's cost."""
+        start, end = month_bounds(send_at, self.zone)
+        spent = await reads.county_spent(county, start, end)
+        return Budget(county, month_label(start), self.config.alerts.monthly_budget_yuan, round(spent, 2), cost)
+
+    def _severity(self, draft: AlertDraft) -> Severity:
+        if draft.kind is not Kind.WEATHER:
+            return Severity.NONE
+        if draft.severity is Severity.NONE:
+            raise fail("alert.severity")
+        return draft.severity
+
+    def _with_defaults(self, key: str, params: dict[str, str], regions: tuple[str, ...],
+                       severity: Severity) -> dict[str, str]:
+        """Fill the bureau's name and the area named in the text when staff left them out; a warning's
+        colour always follows its severity (the two cannot disagree)."""
+        fields = template_fields(key)
+        if "colour" in fields:
+            params["colour"] = severity.zh
+        if "office" in fields and not params.get("office"):
+            params["office"] = office_name(self.tree, regions)
+        if "area" in fields and not params.get("area"):
+            params["area"] = area_name(self.tree, regions)
+        return params
+
+    def _times(self, draft: AlertDraft) -> tuple[datetime, datetime]:
+        now = self.clock.now()
+        send_at = draft.send_at or now
+        if send_at < now - LATE_GRACE:
+            raise fail("alert.past", when=send_at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M"))
+        expires = draft.expires_at or send_at + timedelta(hours=self.config.alerts.default_expiry_hours)
+        if expires <= max(send_at, now):
+            raise fail("alert.expiry")
+        return send_at, expires
+
+    def _quiet_wait(self, send_at: datetime) -> datetime | None:
+        """When a non-urgent alert due in quiet hours will start going out."""
+        return self.quiet.next_end(send_at) if self.quiet.contains(send_at) else None
+
+    # --- writing -----------------------------------------------------------------------------
+
+    async def insert(self, tx: Tx, new: NewAlert, actor: Actor | None, *, confirm: bool = False,
+                     force: bool = False, event: str = "alert_create") -> int:
+        """Insert an alert with its record event, held for an admin when over budget.
+
+        `confirm` (an admin's) lets it go anyway; so does `force`, and so do urgent alerts (orange
+        and red warnings: life before budget): the record notes they went over.
+        """
+        over = False
+        if new.status is Status.SCHEDULED and new.county_code is not None:
+            over = (await self.budget(tx, new.county_code, new.send_at, new.cost_yuan)).exceeds
+            if over and confirm:
+                new = replace(new, confirmed_by=actor.user_id if actor else None)
+            elif over and not (force or new.urgent):
+                new = replace(new, status=Status.HELD)
+        alert_id = await tx.insert_alert(new)
+        await self._event(tx, actor, event, alert_id, kind=new.kind.value, status=new.status.value,
+                          recipients=new.recipients, cost_yuan=new.cost_yuan, source=new.source, over_budget=over)
+        return alert_id
+
+    async def create(self, actor: Actor, draft: AlertDraft, *, confirm_budget: bool = False) -> tuple[Alert, Preview]:
+        """Create an alert (scheduled, or held when over budget); return it and its preview."""
+        if confirm_budget and actor.role is not Role.ADMIN:
+            raise fail("scope.role")
+        prepared = await self.prepare(draft, actor)
+        if prepared.preview.recipients == 0:
+            raise fail("alert.empty")
+        async with self.store.transaction() as tx:
+            alert_id = await self.insert(tx, prepared.new, actor, confirm=confirm_budget)
+            alert = await self._must(tx, alert_id)
+        self._kick_if_due(alert)
+        return alert, prepared.preview
+
+    async def confirm(self, actor: Actor, alert_id: int) -> Alert:
+        """An admin lets an alert held over budget go."""
+        if actor.role is not Role.ADMIN:
+            raise fail("scope.role")
+        alert = await self._change(actor, alert_id, {Status.HELD}, "alert_confirm", "确认",
+                                   status=Status.SCHEDULED, confirmed_by=actor.user_id)
+        self._kick_if_due(alert)
+        return alert
+
+    async def approve(self, actor: Actor, alert_id: int, send_at: datetime | None = None, *,
+                      params: Mapping[str, str] | None = None, regions: Sequence[str] = ()) -> Alert:
+        """An officer approves a pest-calendar draft, optionally editing its text or narrowing its
+        regions: re-priced now, then scheduled (or held over budget)."""
+        alert = await self.get(actor, alert_id)
+        self._require(alert, {Status.DRAFT}, "批准")
+        now = self.clock.now()
+        edited = {**alert.params, **(params or {})}
+        if regions and "area" not in (params or {}):
+            edited.pop("area", None)    # named afresh for the narrowed regions
+        draft = AlertDraft(
+            kind=alert.kind, template_key=alert.template_key, params=edited,
+            regions=tuple(regions) or alert.target.regions, severity=alert.severity, crops=alert.target.crops,
+            roles=alert.target.roles, send_at=send_at or (alert.send_at if alert.send_at > now else None),
+            expires_at=alert.expires_at,
+        )
+        new = (await self.prepare(draft, actor)).new
+        if new.recipients == 0:
+            raise fail("alert.empty")
+        async with self.store.transaction() as tx:
+            self._require(await self._must(tx, alert_id), {Status.DRAFT}, "批准")
+            status = Status.SCHEDULED
+            if new.county_code and (await self.budget(tx, new.county_code, new.send_at, new.cost_yuan)).exceeds:
+                status = Status.HELD
+            await tx.update_alert(alert_id, now, status=status, send_at=new.send_at, expires_at=new.expires_at,
+                                  recipients=new.recipients, cost_yuan=new.cost_yuan, segments=new.segments,
+                                  params=new.params, regions=new.target.regions)
+            await self._event(tx, actor, "alert_approve", alert_id, status=status.value, cost_yuan=new.cost_yuan)
+            approved = await self._must(tx, alert_id)
+        self._kick_if_due(approved)
+        return approved
+
+    async def discard(self, actor: Actor, alert_id: int) -> Alert:
+        """An officer discards a pest-calendar draft."""
+        await self.get(actor, alert_id)
+        return await self._change(actor, alert_id, {Status.DRAFT}, "alert_discard", "放弃",
+                                  status=Status.DISCARDED, done_at=self.clock.now())
+
+    async def cancel(self, actor: Actor, alert_id: int, reason: str = "") -> Alert:
+        """Cancel an alert: copies not yet sent are cancelled at once; those in flight finish."""
+        await self.get(actor, alert_id)
+        async with self.store.transaction() as tx:
+            await self.cancel_in(tx, await self._must(tx, alert_id), actor, reason or "cancelled by staff")
+            return await self._must(tx, alert_id)
+
+    async def cancel_in(self, tx: Tx, alert: Alert, actor: Actor | None, reason: str) -> int:
+        """Cancel an alert inside an open transaction; return copies cancelled."""
+        self._require(alert, CANCELLABLE, "取消")
+        now = self.clock.now()
+        cancelled = await tx.cancel_outbox(alert_id=alert.id, at=now, reason=f"alert cancelled: {reason}")
+        kept = await tx.count_alert_rows(alert.id, NOT_SENT)
+        await tx.update_alert(alert.id, now, status=Status.CANCELLED, done_at=now,
+                              cost_yuan=cost_of(kept, alert.segments, alert.price))
+        await self._event(tx, actor, "alert_cancel", alert.id, copies_cancelled=cancelled, reason=reason)
+        return cancelled
+
+    # --- reading -----------------------------------------------------------------------------
+
+    async def get(self, actor: Actor, alert_id: int) -> Alert:
+        """One alert the actor may see (officers: their county's), else 'alert.not_found'."""
+        check_sender(actor)
+        alert = await self.store.get_alert(alert_id)
+        if alert is None or not self._visible(actor, alert):
+            raise fail("alert.not_found")
+        return alert
+
+    async def list_alerts(self, actor: Actor, status: str | None = None, limit: int = 50) -> list[Alert]:
+        """Latest alerts the actor may see, newest first."""
+        check_sender(actor)
+        county = None if actor.role is Role.ADMIN or actor.user is None else actor.user.county_code
+        if status is not None:
+            Status(status)
+        return await self.store.list_alerts(county, status, limit)
+
+    async def progress(self, actor: Actor, alert_id: int) -> tuple[Alert, Progress]:
+        """An alert and its copies by outbox state (for monitoring and the progress bar)."""
+        alert = await self.get(actor, alert_id)
+        return alert, await self.store.alert_progress(alert_id)
+
+    def _visible(self, actor: Actor, alert: Alert) -> bool:
+        if actor.role is Role.ADMIN or actor.user is None:
+            return True
+        county = actor.user.county_code or ""
+        return bool(county) and all(is_within(code, county) for code in alert.target.regions)
+
+    # --- farmers' choices --------------------------------------------------------------------
+
+    async def follow(self, user_id: int, words: Sequence[str], channel: str = "sms") -> tuple[str, ...]:
+        """DY: follow more products (canonical names; unknown words dropped); return all followed."""
+        products = self.canonical(tuple(words))
+        async with self.store.transaction() as tx:
+            added = await tx.add_interests(user_id, products)
+            await tx.append_record(NewRecord(
+                kind="event", channel=channel, at=self.clock.now(), user_id=user_id, text="interests_follow",
+                detail=json.dumps({"products": list(products), "added": added}, ensure_ascii=False)))
+            return await tx.interests_of(user_id)
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    async def _change(self, actor: Actor, alert_id: int, allowed: set[Status], event: str, action: str,
+                      **changes: object) -> Alert:
+        async with self.store.transaction() as tx:
+            self._require(await self._must(tx, alert_id), allowed, action)
+            await tx.update_alert(alert_id, self.clock.now(), **changes)
+            await self._event(tx, actor, event, alert_id, **{k: str(v) for k, v in changes.items()})
+            return await self._must(tx, alert_id)
+
+    @staticmethod
+    def _require(alert: Alert, allowed: set[Status] | frozenset[Status], action: str) -> None:
+        if alert.status not in allowed:
+            raise fail("alert.state", status=alert.status.value, action=action)
+
+    @staticmethod
+    async def _must(reads: Reads, alert_id: int) -> Alert:
+        alert = await reads.get_alert(alert_id)
+        if alert is None:
+            raise fail("alert.not_found")
+        return alert
+
+    def _kick_if_due(self, alert: Alert) -> None:
+        if alert.status is Status.SCHEDULED and alert.send_at <= self.clock.now():
+            self.on_due()
+
+    async def _event(self, tx: Tx, actor: Actor | None, text: str, alert_id: int, **detail: object) -> None:
+        """Record an alert action in the message record (who, what, which alert)."""
+        by = actor.user_id if actor else None
+        await tx.append_record(NewRecord(
+            kind="event", channel=actor.channel.value if actor else SYSTEM_CHANNEL, at=self.clock.now(),
+            user_id=by, text=text, detail=json.dumps({"alert": alert_id, "by": by, **detail}, ensure_ascii=False)))
