@@ -20,20 +20,20 @@ import sqlite3
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from farmer_mailbox.clock import ManualClock  # noqa: E402
-from farmer_mailbox.config import build_config  # noqa: E402
-from farmer_mailbox.gateway_setup import GatewayRouter  # noqa: E402
-from farmer_mailbox.outbox import Message, Outbox  # noqa: E402
-from farmer_mailbox.store import SqliteStore  # noqa: E402
-from gateways import GatewaySettings  # noqa: E402
-from gateways.memory import MemoryGateway  # noqa: E402
+from farmer_mailbox.clock import ManualClock
+from farmer_mailbox.config import build_config
+from farmer_mailbox.gateway_setup import GatewayRouter
+from farmer_mailbox.outbox import Message, Outbox
+from farmer_mailbox.store import SqliteStore
+from gateways import GatewaySettings
+from gateways.memory import MemoryGateway
 
 CHUNK = 20_000
 

@@ -196,7 +196,7 @@ class OutboxWrites(RecordWrites):
         thread, without the GIL) writes the previous one.
         """
         before = self._conn.total_changes
-        writing: asyncio.Future[object] | None = None
+        writing: asyncio.Future[aiosqlite.Cursor] | None = None
         for start in range(0, len(rows), _ENQUEUE_CHUNK):
             params = [_outbound_params(r) for r in rows[start:start + _ENQUEUE_CHUNK]]
             if writing is not None:

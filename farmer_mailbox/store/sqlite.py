@@ -117,27 +117,30 @@ class SqliteStore(UserReads, RegionReads, RecordReads, OutboxReads, AlertReads):
                 raise
             await self._writer.execute("COMMIT")
 
-    async def schema_version(self) -> int:
-        """Return the highest applied migration number (0 for an empty database)."""
+    async def applied_migrations(self) -> set[int]:
+        """The migration numbers recorded as applied (empty for a new database)."""
         async with self._conn.execute(
             "SELECT name FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
         ) as cur:
             if await cur.fetchone() is None:
-                return 0
-        async with self._conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+                return set()
+        async with self._conn.execute("SELECT version FROM schema_migrations") as cur:
+            return {int(r[0]) for r in await cur.fetchall()}
+
+    async def schema_version(self) -> int:
+        """Return the highest applied migration number (0 for an empty database)."""
+        return max(await self.applied_migrations(), default=0)
 
     async def migrate(self) -> list[int]:
-        """Apply every migration not yet applied, each in its own transaction; return them."""
+        """Apply every migration not yet recorded (not only newer ones), each in its own transaction."""
         await self._writer.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
-        current = await self.schema_version()
+        done = await self.applied_migrations()
         applied = []
         for number, name, sql in migration_files():
-            if number <= current:
+            if number in done:
                 continue
             async with self._lock:
                 try:

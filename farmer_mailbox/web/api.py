@@ -22,7 +22,7 @@ from farmer_mailbox.validation import ValidationError
 from farmer_mailbox.web.common import json_error, json_ok, validation_response
 from farmer_mailbox.web.keys import RUNTIME
 
-ACTOR_KEY = "actor"
+ACTOR_KEY: web.RequestKey[Actor] = web.RequestKey("actor", Actor)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -73,7 +73,7 @@ async def create_user(request: web.Request) -> web.Response:
         role=str(body.get("role", "farmer")), interests=_words(body.get("interests")),
         liaison_point=str(body.get("liaison_point", "")), county=str(body.get("county", "")),
     )
-    actor: Actor = request[ACTOR_KEY]
+    actor = request[ACTOR_KEY]
     accounts = request.app[RUNTIME].services.accounts
     user = await accounts.register(actor, form)
     return json_ok(accounts.view(actor, user), status=201)
@@ -81,7 +81,7 @@ async def create_user(request: web.Request) -> web.Response:
 
 async def get_user(request: web.Request) -> web.Response:
     """Show one user, masked as the viewer may see them."""
-    actor: Actor = request[ACTOR_KEY]
+    actor = request[ACTOR_KEY]
     accounts = request.app[RUNTIME].services.accounts
     user = await accounts.find(request.match_info["phone"])
     return json_ok(accounts.view(actor, user))
@@ -98,7 +98,7 @@ async def patch_user(request: web.Request) -> web.Response:
         body["interests"] = list(_words(body["interests"]))
     if "status" in body and body["status"] not in ("active", "opted_out", "suspended"):
         return json_error(400, "status", "status must be active, opted_out or suspended")
-    actor: Actor = request[ACTOR_KEY]
+    actor = request[ACTOR_KEY]
     accounts = request.app[RUNTIME].services.accounts
     user = await accounts.update(actor, request.match_info["phone"], **body)
     return json_ok(accounts.view(actor, user))
@@ -106,7 +106,7 @@ async def patch_user(request: web.Request) -> web.Response:
 
 async def me(request: web.Request) -> web.Response:
     """The token's own account."""
-    actor: Actor = request[ACTOR_KEY]
+    actor = request[ACTOR_KEY]
     assert actor.user is not None
     return json_ok(request.app[RUNTIME].services.accounts.view(actor, actor.user))
 

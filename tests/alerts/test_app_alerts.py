@@ -28,8 +28,6 @@ from farmer_mailbox.app import create_app
 from farmer_mailbox.web.keys import RUNTIME
 
 # staff_auth (web/api.py) stores the actor under a plain-string request key, which aiohttp 3.14 warns
-# about (NotAppKeyWarning); with filterwarnings=error that would be a 500. Fix belongs in web/api.py.
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 
 
 async def test_a_red_warning_through_the_api_goes_out_at_once(tmp_path: Path) -> None:

@@ -11,7 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from farmer_mailbox.outbox_policy import (
-    QuietHours, backoff_delay, cap_delay, parse_hhmm, plan_retry, priority_for,
+    QuietHours,
+    backoff_delay,
+    cap_delay,
+    parse_hhmm,
+    plan_retry,
+    priority_for,
 )
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from text_corpus import load, score
 
 from farmer_mailbox.text import parse
+from tests.text.text_corpus import load, score
 
 THRESHOLDS = {"intent": 0.95, "product": 0.92, "quantity": 0.90, "price": 0.90}
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FakeResolver
 
 from farmer_mailbox.text import Command, Location, parse
+from tests.text.fake_places import FakeResolver
 
 
 def only(text: str) -> dict[str, object]:

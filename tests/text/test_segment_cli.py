@@ -10,10 +10,10 @@ import sys
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from text_corpus import load
 
 from farmer_mailbox.text.cli import add_parse_arguments, run_parse
 from farmer_mailbox.text.segment import default_segmenter
+from tests.text.text_corpus import load
 
 
 def test_fast_cut_equals_jieba_cut_on_the_corpus() -> None:
