@@ -15,9 +15,11 @@ from farmer_mailbox.clock import to_db
 from farmer_mailbox.config import Config
 from farmer_mailbox.demo import load_demo
 from farmer_mailbox.models import Level
-from farmer_mailbox.region_import import RegionImportError, import_region_files
+from farmer_mailbox.region_import import RegionImportError, import_region_files, load_tree
+from farmer_mailbox.regions import RegionTree, open_region_file, packaged_region_files, read_region_rows
 from farmer_mailbox.services import open_services, vault_from_config
 from farmer_mailbox.store import open_store
+from farmer_mailbox.text.cli import add_parse_arguments
 
 Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -123,6 +125,31 @@ async def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _parse_tree(config: Config) -> RegionTree:
+    """The database's regions when the database exists (imports count), else the packaged ones."""
+    if Path(config.service.database).exists():
+        store = await open_store(config.service.database)
+        try:
+            if await store.schema_version() and await store.region_count():
+                return await load_tree(store)
+        finally:
+            await store.close()
+    regions = []
+    for path in packaged_region_files():
+        with open_region_file(path) as fh:
+            regions.extend(read_region_rows(fh, str(path)))
+    return RegionTree(regions)
+
+
+async def cmd_parse(args: argparse.Namespace) -> int:
+    """Print how the mailbox reads messages: one JSON object per input line."""
+    from farmer_mailbox.places import TreePlaces
+    from farmer_mailbox.text.cli import run_parse
+
+    places = TreePlaces(await _parse_tree(_config(args)))
+    return run_parse(args, places, sys.stdin, sys.stdout)
+
+
 async def cmd_demo(args: argparse.Namespace) -> int:
     """Load the demo population (idempotent)."""
     services = await open_services(_config(args))
@@ -137,7 +164,7 @@ async def cmd_demo(args: argparse.Namespace) -> int:
 OPS_COMMANDS: dict[str, Handler] = {
     "serve": cmd_serve, "migrate": cmd_migrate, "regions.import": cmd_regions_import,
     "regions.resolve": cmd_regions_resolve, "audit.verify": cmd_audit_verify,
-    "audit.tail": cmd_audit_tail, "check-config": cmd_check_config, "demo": cmd_demo,
+    "audit.tail": cmd_audit_tail, "check-config": cmd_check_config, "demo": cmd_demo, "parse": cmd_parse,
 }
 
 
@@ -171,3 +198,6 @@ def add_ops_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     sub.add_parser("check-config", help="validate configuration and secrets").set_defaults(
         handler="check-config")
     sub.add_parser("demo", help="load the demo population (idempotent)").set_defaults(handler="demo")
+    parse = sub.add_parser("parse", help="show how messages are read (stdin lines or --text), as JSON lines")
+    add_parse_arguments(parse)
+    parse.set_defaults(handler="parse")

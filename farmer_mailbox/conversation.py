@@ -72,7 +72,8 @@ class Conversation:
             await tx.enqueue(self.outbox.rows(reply.messages))
 
     async def _dispatch(self, tx: Tx, msg: Received, user: User | None, reply: Reply) -> None:
-        result = understanding.parse(msg.text, home_code=user.village_code if user else None)
+        result = understanding.parse(msg.text, places=self.services.places,
+                                     home_code=user.village_code if user else None)
         command = result.command.name if result.command else None
         if user is None:
             reply.say("unregistered")

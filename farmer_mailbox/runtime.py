@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from farmer_mailbox.alerts.system import AlertSystem
+from farmer_mailbox.alerts.targeting import lexicon_expander
 from farmer_mailbox.clock import Clock
 from farmer_mailbox.config import Config
 from farmer_mailbox.demo import load_demo
@@ -22,6 +23,7 @@ from farmer_mailbox.gateway_setup import GatewayRouter, build_gateways, check_te
 from farmer_mailbox.inbox import Inbox
 from farmer_mailbox.outbox import Outbox
 from farmer_mailbox.services import Services, open_services
+from farmer_mailbox.text.lexicon import load_lexicon
 from gateways import Gateway
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,8 @@ class Runtime:
             if config.service.demo:
                 await load_demo(services.accounts)
             outbox = Outbox(services.store, router, config, services.clock)
-            alerts = AlertSystem.build(services, client, router=router, wake=outbox.wake, env=env)
+            alerts = AlertSystem.build(services, client, router=router, wake=outbox.wake, env=env,
+                                       expander=lexicon_expander(load_lexicon()))
         except BaseException:
             await client.aclose()
             await services.close()

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from farmer_mailbox.accounts import Accounts
 from farmer_mailbox.clock import Clock, SystemClock
 from farmer_mailbox.config import Config, ConfigError
+from farmer_mailbox.places import TreePlaces
 from farmer_mailbox.privacy import DEMO_KEY, IdKeyError, IdVault
 from farmer_mailbox.region_import import import_region_files, load_tree
 from farmer_mailbox.regions import RegionTree, packaged_region_files
 from farmer_mailbox.store import Store, open_store
+from farmer_mailbox.text.lexicon import load_lexicon
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +53,13 @@ class Services:
     vault: IdVault
     clock: Clock
     accounts: Accounts
+    places: TreePlaces
 
     async def reload_tree(self) -> None:
         """Rebuild the region tree after an import."""
         self.tree = await load_tree(self.store)
         self.accounts.tree = self.tree
+        self.places = TreePlaces(self.tree)
 
     async def close(self) -> None:
         """Close the store."""
@@ -89,4 +93,11 @@ async def open_services(
         await store.close()
         raise
     clock = clock or SystemClock()
-    return Services(config, store, tree, vault, clock, Accounts(store, tree, vault, clock))
+    accounts = Accounts(store, tree, vault, clock, canonical_product)
+    return Services(config, store, tree, vault, clock, accounts, TreePlaces(tree))
+
+
+def canonical_product(word: str) -> str | None:
+    """The lexicon's canonical name for a product word (苞谷 → 玉米), None when unknown."""
+    product = load_lexicon().lookup(word.strip())
+    return product.name if product else None
