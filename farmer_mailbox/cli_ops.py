@@ -14,7 +14,7 @@ from farmer_mailbox.audit import verify_rows
 from farmer_mailbox.clock import to_db
 from farmer_mailbox.config import Config
 from farmer_mailbox.demo import load_demo
-from farmer_mailbox.models import Level
+from farmer_mailbox.models import Level, Region
 from farmer_mailbox.region_import import RegionImportError, import_region_files, load_tree
 from farmer_mailbox.regions import RegionTree, open_region_file, packaged_region_files, read_region_rows
 from farmer_mailbox.services import open_services, vault_from_config
@@ -134,7 +134,7 @@ async def _parse_tree(config: Config) -> RegionTree:
                 return await load_tree(store)
         finally:
             await store.close()
-    regions = []
+    regions: list[Region] = []
     for path in packaged_region_files():
         with open_region_file(path) as fh:
             regions.extend(read_region_rows(fh, str(path)))
