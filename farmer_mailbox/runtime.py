@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import httpx
 
 from farmer_mailbox.alerts.system import AlertSystem
-from farmer_mailbox.alerts.targeting import lexicon_expander
 from farmer_mailbox.clock import Clock
 from farmer_mailbox.config import Config
 from farmer_mailbox.demo import load_demo
@@ -23,7 +22,6 @@ from farmer_mailbox.gateway_setup import GatewayRouter, build_gateways, check_te
 from farmer_mailbox.inbox import Inbox
 from farmer_mailbox.outbox import Outbox
 from farmer_mailbox.services import Services, open_services
-from farmer_mailbox.text.lexicon import load_lexicon
 from gateways import Gateway
 
 log = logging.getLogger(__name__)
@@ -58,8 +56,7 @@ class Runtime:
             if config.service.demo:
                 await load_demo(services.accounts)
             outbox = Outbox(services.store, router, config, services.clock)
-            alerts = AlertSystem.build(services, client, router=router, wake=outbox.wake, env=env,
-                                       expander=lexicon_expander(load_lexicon()))
+            alerts = AlertSystem.build(services, client, router=router, wake=outbox.wake, env=env)
         except BaseException:
             await client.aclose()
             await services.close()

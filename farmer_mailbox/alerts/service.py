@@ -22,6 +22,7 @@ from farmer_mailbox.outbox_policy import QuietHours, parse_hhmm
 from farmer_mailbox.regions import RegionTree, is_within
 from farmer_mailbox.scoping import Actor
 from farmer_mailbox.store import NewRecord, Reads, Store, Tx
+from farmer_mailbox.text.lexicon import load_lexicon
 
 from .costs import Budget, Preview, cost_of, month_bounds, month_label, town_lines
 from .model import (
@@ -44,7 +45,7 @@ from .targeting import (
     check_sender,
     expand_crops,
     home_of,
-    identity_expander,
+    lexicon_expander,
     resolve_regions,
 )
 from .texts import area_name, clean_params, office_name, render_checked, template_fields
@@ -59,6 +60,13 @@ def _plain_words(words: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted({w.strip() for w in words if w.strip()}))
 
 
+def _lexicon_words(words: tuple[str, ...]) -> tuple[str, ...]:
+    """Canonical lexicon names of product words (水稻 → 稻谷); unknown words dropped."""
+    lexicon = load_lexicon()
+    found = (lexicon.lookup(w.strip()) for w in words if w.strip())
+    return tuple(sorted({p.name for p in found if p is not None}))
+
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """A checked, priced alert ready to insert, and the preview shown for it."""
@@ -71,12 +79,12 @@ class AlertService:
     """Alerts over the store; stateless apart from its collaborators."""
 
     def __init__(self, store: Store, tree: RegionTree, config: Config, clock: Clock, *,
-                 signature: str | None = None, expander: CropExpander = identity_expander,
+                 signature: str | None = None, expander: CropExpander | None = None,
                  canonical: Canonical | None = None) -> None:
         self.store, self.tree, self.config, self.clock = store, tree, config, clock
         self.signature = config.sms.signature if signature is None else signature
-        self.expander = expander
-        self.canonical = canonical or _plain_words
+        self.expander = expander or lexicon_expander(load_lexicon())
+        self.canonical = canonical or _lexicon_words
         self.zone = ZoneInfo(config.service.timezone)
         self.quiet = QuietHours(parse_hhmm(config.outbox.quiet_start), parse_hhmm(config.outbox.quiet_end),
                                 self.zone)

@@ -26,7 +26,7 @@ from .pests import PestCalendar, packaged_rules
 from .qweather import QWeatherSource
 from .scheduler import AlertScheduler, daily_at, every
 from .service import AlertService, Canonical
-from .targeting import CropExpander, identity_expander
+from .targeting import CropExpander
 from .warnings import WarningSource, parse_areas
 
 
@@ -64,7 +64,7 @@ class AlertSystem:
     @classmethod
     def build(cls, services: Services, client: httpx.AsyncClient, *, router: GatewayRouter | None = None,
               wake: Callable[[], None] | None = None, env: Mapping[str, str] | None = None,
-              expander: CropExpander = identity_expander, canonical: Canonical | None = None,
+              expander: CropExpander | None = None, canonical: Canonical | None = None,
               source: WarningSource | None = None, forecast_client: ForecastClient | None = None) -> AlertSystem:
         """Wire everything from config; `source` and `forecast_client` replace the configured ones (tests)."""
         config = services.config

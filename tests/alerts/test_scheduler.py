@@ -152,9 +152,10 @@ async def test_a_warning_feed_without_host_or_key_stops_start_up(rig: Rig, weath
 
 async def test_farmers_follow_crops_with_dy_and_then_get_crop_alerts(rig: Rig) -> None:
     farmer = await rig.user(YANGGAO)
-    followed = await rig.alerts.follow(farmer.id, ["水稻", " 葡萄 ", "水稻"])
-    assert followed == tuple(sorted(("水稻", "葡萄")))
-    assert await rig.alerts.follow(farmer.id, ["西瓜"]) == tuple(sorted(("水稻", "葡萄", "西瓜")))
+    followed = await rig.alerts.follow(farmer.id, ["水稻", " 葡萄 ", "水稻", "火星果"])
+    assert followed == tuple(sorted(("稻谷", "葡萄")))  # canonical names; unknown words dropped
+    assert await rig.alerts.follow(farmer.id, ["西挂"]) == tuple(sorted(("稻谷", "葡萄")))
+    assert await rig.alerts.follow(farmer.id, ["西瓜"]) == tuple(sorted(("稻谷", "葡萄", "西瓜")))
     await rig.alerts.create(rig.officer, pest_draft())
     await rig.deliver()
     assert rig.received() == [farmer.phone]

@@ -41,7 +41,8 @@ async def test_good_rows_go_in_and_each_bad_row_is_reported(services: Services, 
         (8, "duplicate.phone")]
     assert "第2行" in report.errors[3].message
     assert report.summary() == "imported 2 of 7 rows, 5 refused"
-    assert (await services.accounts.find("13700000001")).interests == ("稻谷", "葡萄")  # 水稻 is stored under its canonical name
+    # 水稻 is stored under its canonical name 稻谷
+    assert (await services.accounts.find("13700000001")).interests == ("稻谷", "葡萄")
     assert (await services.accounts.find("13700000007")).registered_by == liaison.user_id
 
 
