@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from farmer_mailbox.conversation import Conversation
+from farmer_mailbox.conversation import Conversation, Prepared
 from farmer_mailbox.store import NewRecord, Received, Tx
 from farmer_mailbox.workers import wait_for_work
 from gateways import InboundSms
@@ -59,25 +59,45 @@ class Inbox:
             self.wake()
         return new_ids
 
-    async def _process_one(self, tx: Tx, msg: Received) -> None:
+    async def _process_one(self, tx: Tx, msg: Received, prepared: Prepared | None) -> None:
         await tx.savepoint("msg")
         try:
-            await self.conversation.handle(tx, msg)
+            if prepared is None:
+                raise RuntimeError("the message could not be read")
+            await self.conversation.handle(tx, msg, prepared)
             await tx.finish_inbound(msg.id, ok=True)
             await tx.release("msg")
+            self.conversation.settle(committed=True)
         except Exception as exc:
             log.exception("inbound %d from %s failed", msg.id, msg.sender)
+            self.conversation.settle(committed=False)
             await tx.rollback_to("msg")
             await tx.finish_inbound(msg.id, ok=False, error=f"{type(exc).__name__}: {exc}")
 
+    async def _prepare(self, msg: Received) -> Prepared | None:
+        try:
+            return await self.conversation.prepare(msg)
+        except Exception:
+            log.exception("inbound %d from %s could not be read", msg.id, msg.sender)
+            return None
+
     async def process_pending(self, limit: int = BATCH) -> int:
-        """Process up to `limit` pending messages in one transaction; return how many."""
+        """Process up to `limit` pending messages in one transaction; return how many.
+
+        Messages are read (parsed, forecasts fetched) before the transaction opens, so the
+        single writer is held only for the writes.
+        """
         pending = await self.services.store.pending_inbound(limit)
         if not pending:
             return 0
-        async with self.services.store.transaction() as tx:
-            for msg in pending:
-                await self._process_one(tx, msg)
+        prepared = [await self._prepare(msg) for msg in pending]
+        try:
+            async with self.services.store.transaction() as tx:
+                for msg, ready in zip(pending, prepared, strict=True):
+                    await self._process_one(tx, msg, ready)
+        except BaseException:
+            await self.conversation.recover()  # settled index changes may not have been committed
+            raise
         self.processed += len(pending)
         self.outbox.wake()
         return len(pending)

@@ -17,10 +17,14 @@ import httpx
 from farmer_mailbox.alerts.system import AlertSystem
 from farmer_mailbox.clock import Clock
 from farmer_mailbox.config import Config
+from farmer_mailbox.conversation import Conversation
 from farmer_mailbox.demo import load_demo
 from farmer_mailbox.gateway_setup import GatewayRouter, build_gateways, check_templates
 from farmer_mailbox.inbox import Inbox
+from farmer_mailbox.market import upkeep
+from farmer_mailbox.market.core import Market
 from farmer_mailbox.outbox import Outbox
+from farmer_mailbox.regions import RegionTree
 from farmer_mailbox.services import Services, open_services
 from gateways import Gateway
 
@@ -39,15 +43,19 @@ class Runtime:
     outbox: Outbox
     inbox: Inbox
     alerts: AlertSystem
+    market: Market
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
     async def start(cls, config: Config, *, gateways: Mapping[str, Gateway] | None = None,
                     clock: Clock | None = None, env: Mapping[str, str] | None = None,
-                    workers: bool = True) -> Runtime:
-        """Open everything; with `workers`, start the dispatcher and the inbox processor."""
-        services = await open_services(config, clock, env)
+                    workers: bool = True, tree: RegionTree | None = None) -> Runtime:
+        """Open everything; with `workers`, start the dispatcher, the inbox processor and upkeep.
+
+        `tree` lets callers that already hold this database's region tree (tests) skip loading it.
+        """
+        services = await open_services(config, clock, env, tree=tree)
         client = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
         try:
             built = dict(gateways) if gateways is not None else build_gateways(config, client, env)
@@ -57,14 +65,20 @@ class Runtime:
                 await load_demo(services.accounts)
             outbox = Outbox(services.store, router, config, services.clock)
             alerts = AlertSystem.build(services, client, router=router, wake=outbox.wake, env=env)
+            market = Market(services, outbox)
+            await market.book.rebuild(services.store)
         except BaseException:
             await client.aclose()
             await services.close()
             raise
-        runtime = cls(services, client, built, router, outbox, Inbox(services, outbox), alerts)
+        conversation = Conversation(services, outbox, market=market, forecasts=alerts.forecasts)
+        inbox = Inbox(services, outbox, conversation)
+        runtime = cls(services, client, built, router, outbox, inbox, alerts, market)
         if workers:
             runtime.tasks.append(asyncio.create_task(outbox.run(runtime.stop_event), name="outbox"))
             runtime.tasks.append(asyncio.create_task(runtime.inbox.run(runtime.stop_event), name="inbox"))
+            runtime.tasks.append(asyncio.create_task(
+                upkeep.run(market, runtime.stop_event, config.matching.upkeep_seconds), name="market"))
             alerts.start()
         return runtime
 

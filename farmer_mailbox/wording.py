@@ -82,6 +82,64 @@ _ALL += [
        products="水稻、葡萄、草莓、西瓜、茶叶、柑橘、生猪"),
 ]
 
+# --- marketplace (issue 5; farmer_mailbox/market) ---------------------------------------------
+# Budgets count the billed signature too: a match list may take two segments, everything else one.
+# {what} is a posting in a few words (market/texts.py); lists are filled to fit by fit_list.
+_ALL += [
+    _t("posted", "{what}已登记(编号{id}),{days}天有效。有匹配时会短信告诉您。", 1,
+       what="出售优质葡萄苗50000株3.5元/株", id="1234567", days="30"),
+    _t("posted_matches", "{what}已登记(编号{id})。匹配{count}条:{items}。回LX+序号取联系方式", 2,
+       what="求购优质葡萄苗50000株3.5元/株以内", id="1234567", count="100",
+       items="1.横河镇子陵村 葡萄苗5000株3元/株;2.龙山镇杨高村 葡萄苗2000株2.8元/株等8条"),
+    _t("posted_many", "已登记{count}条:{items}。回WD查看匹配。", 1, count="3",
+       items="编号1234567出售葡萄苗;编号1234568出售葡萄等1条"),
+    _t("posting_held", "信息已收到(编号{id}),因{reason},需联络员审核后发布。", 1, id="1234567",
+       reason="含其他电话号码"),
+    _t("posting_hidden", "您的信息(编号{id})已被联络员下架。如有疑问请联系本村联络点。", 1, id="1234567"),
+    _t("posting_no_product", "没看出您要买卖什么,请写明产品和数量,如:卖土鸡蛋300斤。", 1),
+    _t("match_notice", "有人{what}({place}),回LX{n}取联系方式,回HF{n}+内容留言。", 1,
+       what="求购葡萄苗50000株3.5元/株以内", place="横河镇子陵村", n="1234"),
+    _t("match_digest", "今天还有{count}条新匹配未逐条发送,回WD查看。", 1, count="1000"),
+    _t("mine_list", "您的信息:{items}。回WD+编号看匹配,CX+编号撤销。", 2,
+       items="1234567求购葡萄苗2000株(3条匹配);1234568出售鸡蛋300斤1.5元/斤(待审核)等3条"),
+    _t("mine_empty", "您目前没有登记中的信息。发“卖/买+产品+数量”即可登记。", 1),
+    _t("mine_matches", "编号{id}的匹配:{items}。回LX+序号取联系方式", 2, id="1234567",
+       items="12.横河镇子陵村 葡萄苗5000株3元/株;13.龙山镇杨高村 葡萄苗2000株2.8元/株等8条"),
+    _t("mine_no_matches", "编号{id}暂无匹配,有了会短信告诉您。", 1, id="1234567"),
+    _t("posting_not_found", "没有找到您的编号{id}信息,回WD查看。", 1, id="1234567"),
+    _t("cancel_usage", "撤销请回CX加编号,如CX12。回WD查看编号。", 1),
+    _t("cancelled", "已撤销编号{id}:{what}。", 1, id="1234567", what="出售优质葡萄苗50000株3.5元/株"),
+    _t("renewed", "已续期{ids}至{date}。", 1, ids="编号1234567、1234568、1234569", date="12月31日"),
+    _t("renew_none", "您没有可续期的信息,回WD查看。", 1),
+    _t("expiry_reminder", "您的{what}(编号{id}){date}到期,回XQ{id}续期{days}天。", 1,
+       what="出售葡萄苗50000株3.5元/株", id="1234567", date="12月31日", days="30"),
+    _t("ref_unknown", "没有序号{n}的匹配,回WD查看。", 1, n="1234"),
+    _t("ref_usage", "请回LX加序号,如LX1;留言请回HF+序号+内容。", 1),
+    _t("contact_shared", "{name}({place})电话{phone},{what}。请当面验货,谨慎交易。", 1,
+       name="欧阳娜仁托娅", place="横河镇子陵村", phone="13912345678", what="出售葡萄苗5000株3元/株"),
+    _t("contact_asked", "已请对方同意,同意后把电话发给您。也可回HF{n}+内容留言。", 1, n="1234"),
+    _t("contact_request", "有人想联系您({what},{place}),回Y{n}同意交换电话,回N{n}拒绝。", 1,
+       what="求购葡萄苗2000株", place="横河镇子陵村", n="1234"),
+    _t("contact_pending", "已在等对方同意,同意后会把电话发给您。", 1),
+    _t("contact_declined", "对方暂不方便留电话,可回HF{n}+内容留言。", 1, n="1234"),
+    _t("contact_decline_ok", "已拒绝,不会把您的电话给对方。", 1),
+    _t("contact_none_pending", "没有等您同意的联系请求。", 1),
+    _t("contact_unavailable", "对方暂时无法联系。", 1),
+    _t("relay", "序号{n}对方留言:{message}(回HF{n}+内容回复)", 2, n="1234",
+       message="明天上午十点我开三轮车过来看苗,麻烦您在村口小店等我一下,价格可以再商量,谢谢!如果下雨就改到后天上午,您看行吗?"),
+    _t("relay_sent", "留言已转给对方。", 1),
+    _t("price_report", "{product}近{days}天:{parts}。", 1, product="葡萄苗", days="30",
+       parts="本县卖价3.5元/株(12条)买价3元/株(4条);本市卖价3.2元/株(120条)"),
+    _t("price_none", "近{days}天本市没有{product}的报价。", 1, days="30", product="葡萄苗"),
+    _t("price_usage", "查价格请发JG+产品,如JG葡萄苗。", 1),
+    _t("query_results", "{product}现有:{items}。发“买{product}+数量”登记后可取联系方式。", 2, product="葡萄苗",
+       items="横河镇子陵村 出售葡萄苗5000株3元/株;龙山镇杨高村 出售葡萄苗2000株2.8元/株等8条"),
+    _t("query_none", "暂时没有{product}的信息。发“买/卖{product}+数量”登记,有了会告诉您。", 1, product="葡萄苗"),
+    _t("ask_recorded", "您的问题已记录(编号{id})。专家答复后会短信告诉您,急事请找本村联络员。", 1, id="1234567"),
+    _t("subscribe_usage", "关注品种请发DY+品种,如:DY 水稻 葡萄。", 1),
+    _t("bind_in_wechat", "绑定微信请在公众号里发“绑定+手机号”。", 1),
+]
+
 TEMPLATES: dict[str, Template] = {t.key: t for t in _ALL}
 
 
@@ -116,6 +174,8 @@ ERRORS: dict[str, str] = {
     "liaison.point": "联络员需指定联络点",
     "officer.county": "农业局人员需指定所属县",
     "user.not_found": "找不到这个用户",
+    "posting.not_found": "找不到这条供求信息",
+    "posting.state": "这条信息现在是“{status}”状态,不能{action}",
 }
 
 # --- alerts (issue 6) ------------------------------------------------------------------------

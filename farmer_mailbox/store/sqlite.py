@@ -19,6 +19,7 @@ from typing import Any
 import aiosqlite
 
 from farmer_mailbox.store.sql_alerts import AlertReads, AlertWrites
+from farmer_mailbox.store.sql_market import MarketReads, MarketWrites
 from farmer_mailbox.store.sql_outbox import OutboxReads, OutboxWrites
 from farmer_mailbox.store.sql_record import RecordReads
 from farmer_mailbox.store.sql_regions import RegionReads, RegionWrites
@@ -55,7 +56,7 @@ async def _connect(path: str) -> aiosqlite.Connection:
 
 
 class SqliteTx(UserReads, UserWrites, RegionReads, RegionWrites, RecordReads, OutboxReads, OutboxWrites,
-               AlertReads, AlertWrites):
+               AlertReads, AlertWrites, MarketReads, MarketWrites):
     """One write transaction: every read and write method runs on the writer connection."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -77,7 +78,7 @@ class SqliteTx(UserReads, UserWrites, RegionReads, RegionWrites, RecordReads, Ou
         self._head = None
 
 
-class SqliteStore(UserReads, RegionReads, RecordReads, OutboxReads, AlertReads):
+class SqliteStore(UserReads, RegionReads, RecordReads, OutboxReads, AlertReads, MarketReads):
     """The store: reads on the reader connection, writes through `transaction()`."""
 
     def __init__(self, path: str, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:

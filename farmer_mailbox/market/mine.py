@@ -1,0 +1,111 @@
+"""A farmer's own postings: WD (list; WD n lists a posting's matches), CX n (cancel), XQ n (renew),
+and JG product (the going price around them)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from farmer_mailbox.market.core import Market, described
+from farmer_mailbox.market.prices import area_part, summarise
+from farmer_mailbox.market.texts import fit_list, what
+from farmer_mailbox.models import User
+from farmer_mailbox.replies import Reply
+from farmer_mailbox.store import NewRecord, Reads, Tx
+from farmer_mailbox.store.base import subtree_bounds
+
+AREAS = (("本县", 6), ("本市", 4))
+
+
+async def mine(market: Market, tx: Tx, reply: Reply, user: User, number: str | None) -> None:
+    """WD: the user's live postings with match counts; WD n: the matches of posting n."""
+    if number:
+        await posting_matches(market, tx, reply, user, number)
+        return
+    rows = await tx.postings_of(user.id)
+    if not rows:
+        reply.say("mine_empty")
+        return
+    counts = await tx.match_counts([r.id for r in rows])
+    items = [f"{r.id}{what(described(r))}({'待审核' if r.status == 'pending' else f'{counts[r.id]}条匹配'})"
+             for r in rows]
+    params, _ = fit_list("mine_list", {}, "items", items, market.signature)
+    reply.say("mine_list", params)
+
+
+async def posting_matches(market: Market, tx: Tx, reply: Reply, user: User, number: str) -> None:
+    """WD n: the open counterparties of one of the user's postings, numbered for LX."""
+    row = await market.own_posting(tx, user, number)
+    if row is None:
+        reply.say("posting_not_found", {"id": number})
+        return
+    now = market.now()
+    items = []
+    for match in await tx.matches_of_posting(row.id):
+        other = await tx.get_posting(match.sell_id if row.side == "buy" else match.buy_id)
+        if other is None or other.status != "open":
+            continue
+        n = await tx.ref_for(user.id, match.id, now)
+        items.append(f"{n}.{market.place(other.region_code)} {what(described(other), with_side=False)}")
+    if not items:
+        reply.say("mine_no_matches", {"id": row.id})
+        return
+    params, _ = fit_list("mine_matches", {"id": str(row.id)}, "items", items, market.signature)
+    reply.say("mine_matches", params)
+
+
+async def cancel(market: Market, tx: Tx, reply: Reply, user: User, number: str | None) -> None:
+    """CX n: withdraw one of the user's live postings."""
+    if not number:
+        reply.say("cancel_usage")
+        return
+    row = await market.own_posting(tx, user, number)
+    if row is None or row.status not in ("open", "pending"):
+        reply.say("posting_not_found", {"id": number})
+        return
+    now = market.now()
+    await tx.set_posting_status(row.id, "cancelled", now, reason="撤销")
+    market.book.stage_remove(row.id)
+    await tx.append_record(NewRecord(kind="event", channel=reply.channel, at=now, user_id=user.id,
+                                     text=f"posting_cancelled {row.id}"))
+    reply.say("cancelled", {"id": row.id, "what": what(described(row))})
+
+
+async def renew(market: Market, tx: Tx, reply: Reply, user: User, number: str | None) -> None:
+    """XQ n: keep a posting open another term; XQ alone renews every posting that was reminded."""
+    live = await tx.postings_of(user.id, ("open",))
+    rows = [r for r in live if (str(r.id) == number if number else r.reminded_at is not None)]
+    if not rows:
+        reply.say("renew_none")
+        return
+    now = market.now()
+    until = now + timedelta(days=market.cfg.posting_days)
+    for row in rows:
+        await tx.renew_posting(row.id, until)
+    await tx.append_record(NewRecord(kind="event", channel=reply.channel, at=now, user_id=user.id,
+                                     text="posting_renewed", detail=json.dumps([r.id for r in rows])))
+    ids = "编号" + "、".join(str(r.id) for r in rows)
+    reply.say("renewed", {"ids": ids if len(ids) <= 24 else f"{len(rows)}条信息", "date": market.date_text(until)})
+
+
+async def prices(market: Market, reads: Reads, reply: Reply, user: User, products: tuple[str, ...]) -> None:
+    """JG product: median asked and offered prices in the user's county and city, with counts."""
+    if not products:
+        reply.say("price_usage")
+        return
+    product = products[0]
+    since = market.now() - timedelta(days=market.cfg.price_days)
+    parts = []
+    for label, digits in AREAS:
+        low, high = subtree_bounds(user.village_code, digits)
+        sell = summarise(await reads.price_samples(product, "sell", low, high, since))
+        buy = summarise(await reads.price_samples(product, "buy", low, high, since))
+        part = area_part(label, sell, buy)
+        if part:
+            parts.append(part)
+    if not parts:
+        reply.say("price_none", {"days": market.cfg.price_days, "product": product})
+        return
+    params, _ = fit_list("price_report", {"product": product, "days": str(market.cfg.price_days)}, "parts",
+                         parts, market.signature, more="")
+    reply.say("price_report", params)
