@@ -27,6 +27,17 @@ def _fail(code: str, **params: object) -> ValidationError:
     return ValidationError(code, wording.ERRORS[code].format(**params))
 
 
+def posting_json(row: PostingRow) -> dict[str, object]:
+    """A posting as staff see it (CLI and API)."""
+    return {
+        "id": row.id, "user_id": row.user_id, "side": row.side, "product": row.product, "category": row.category,
+        "quantity": row.quantity, "unit": row.unit, "price": row.price, "price_max": row.price_max,
+        "price_unit": row.price_unit, "region_code": row.region_code, "status": row.status,
+        "hold_reason": row.hold_reason, "text": row.text, "created_at": row.created_at.isoformat(),
+        "expires_at": row.expires_at.isoformat(),
+    }
+
+
 async def _posting_in_scope(tx: Tx, actor: Actor, posting_id: int) -> PostingRow:
     row = await tx.get_posting(posting_id)
     if row is None:

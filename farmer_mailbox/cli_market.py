@@ -1,0 +1,96 @@
+"""Posting commands for liaisons: postings list / approve / hide (each action on the message record).
+
+Approving matches the posting against every open posting, so the command loads the book from
+the database first; the running service picks the change up within one housekeeping round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from farmer_mailbox.cli_users import _actor
+from farmer_mailbox.config import Config
+from farmer_mailbox.gateway_setup import GatewayRouter
+from farmer_mailbox.market import staff
+from farmer_mailbox.market.core import Market
+from farmer_mailbox.market.staff import posting_json
+from farmer_mailbox.outbox import Outbox
+from farmer_mailbox.scoping import Actor
+from farmer_mailbox.services import open_services
+
+Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+async def _with_market(args: argparse.Namespace, body: Callable[[Market, Actor], Awaitable[int]],
+                       load_book: bool = False) -> int:
+    config: Config = args.config_obj
+    services = await open_services(config)
+    try:
+        outbox = Outbox(services.store, GatewayRouter({}, {}), config, services.clock)
+        market = Market(services, outbox)
+        if load_book:
+            await market.book.rebuild(services.store)
+        return await body(market, await _actor(services, args.by))
+    finally:
+        await services.close()
+
+
+async def cmd_postings_list(args: argparse.Namespace) -> int:
+    """List postings (default: those waiting for approval) within the actor's area."""
+    async def body(market: Market, actor: Actor) -> int:
+        status = None if args.status == "all" else args.status
+        for row in await staff.list_postings(market, actor, status, limit=args.limit):
+            print(json.dumps(posting_json(row), ensure_ascii=False))
+        return 0
+
+    return await _with_market(args, body)
+
+
+async def cmd_postings_approve(args: argparse.Namespace) -> int:
+    """Approve a held posting: it opens and is matched at once."""
+    async def body(market: Market, actor: Actor) -> int:
+        row = await staff.approve(market, actor, args.id)
+        print(f"posting {row.id} approved and open until {row.expires_at.isoformat()}")
+        return 0
+
+    return await _with_market(args, body, load_book=True)
+
+
+async def cmd_postings_hide(args: argparse.Namespace) -> int:
+    """Hide a posting; the poster is told."""
+    async def body(market: Market, actor: Actor) -> int:
+        row = await staff.hide(market, actor, args.id, args.reason or "")
+        print(f"posting {row.id} hidden")
+        return 0
+
+    return await _with_market(args, body)
+
+
+MARKET_COMMANDS: dict[str, Handler] = {
+    "postings.list": cmd_postings_list, "postings.approve": cmd_postings_approve, "postings.hide": cmd_postings_hide,
+}
+
+
+def add_market_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the posting subcommands."""
+    postings = sub.add_parser("postings", help="supply and demand postings: moderation").add_subparsers(
+        dest="postings_command", metavar="ACTION", required=True)
+    by_help = "act as this staff user (their scope applies); default: the operator"
+    lst = postings.add_parser("list", help="postings within your area (default: waiting for approval)")
+    lst.add_argument("--status", default="pending",
+                     choices=["pending", "open", "cancelled", "expired", "hidden", "all"])
+    lst.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    lst.add_argument("--by", metavar="PHONE", help=by_help)
+    lst.set_defaults(handler="postings.list")
+    approve = postings.add_parser("approve", help="approve a held posting (it is matched at once)")
+    approve.add_argument("id", type=int, help="posting number")
+    approve.add_argument("--by", metavar="PHONE", help=by_help)
+    approve.set_defaults(handler="postings.approve")
+    hide = postings.add_parser("hide", help="take a posting down; the poster is told")
+    hide.add_argument("id", type=int, help="posting number")
+    hide.add_argument("--reason", help="why (kept on the message record)")
+    hide.add_argument("--by", metavar="PHONE", help=by_help)
+    hide.set_defaults(handler="postings.hide")
