@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
 from typing import Any
+
+from tqdm import tqdm
 
 from farmer_mailbox.cli_users import _actor
 from farmer_mailbox.config import Config
@@ -18,6 +22,7 @@ from farmer_mailbox.market import staff
 from farmer_mailbox.market.core import Market
 from farmer_mailbox.market.staff import posting_json
 from farmer_mailbox.outbox import Outbox
+from farmer_mailbox.replay import replay
 from farmer_mailbox.scoping import Actor
 from farmer_mailbox.services import open_services
 
@@ -69,8 +74,29 @@ async def cmd_postings_hide(args: argparse.Namespace) -> int:
     return await _with_market(args, body)
 
 
+async def cmd_replay(args: argparse.Namespace) -> int:
+    """Replay a JSONL file of messages through the whole pipeline on a scratch database."""
+    source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
+    try:
+        lines = list(tqdm(source, desc="reading", unit="lines", disable=not sys.stderr.isatty()))
+    finally:
+        if source is not sys.stdin:
+            source.close()
+    results = await replay(args.config_obj, tqdm(lines, desc="replaying", unit="msg",
+                                                 disable=not sys.stderr.isatty()), args.scratch)
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    try:
+        for obj in results:
+            out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return 0
+
+
 MARKET_COMMANDS: dict[str, Handler] = {
     "postings.list": cmd_postings_list, "postings.approve": cmd_postings_approve, "postings.hide": cmd_postings_hide,
+    "replay": cmd_replay,
 }
 
 
@@ -94,3 +120,12 @@ def add_market_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     hide.add_argument("--reason", help="why (kept on the message record)")
     hide.add_argument("--by", metavar="PHONE", help=by_help)
     hide.set_defaults(handler="postings.hide")
+    rep = sub.add_parser("replay", help="replay a JSONL file of messages on a scratch database",
+                         description="Each input line {\"id\", \"from\", \"text\", \"village\"} goes through the "
+                         "whole pipeline (memory gateway); each output line {\"id\", \"intent\", \"postings\", "
+                         "\"matched_with\", \"replies\"}, then {\"summary\": ...}. See farmer_mailbox/replay.py.")
+    rep.add_argument("file", help="JSONL input file, or - for stdin")
+    rep.add_argument("--output", metavar="PATH", help="write the results here (default: stdout)")
+    rep.add_argument("--scratch", metavar="PATH", type=Path,
+                     help="scratch database to create (default: a temporary file, removed afterwards)")
+    rep.set_defaults(handler="replay")

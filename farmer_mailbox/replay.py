@@ -1,0 +1,181 @@
+"""`farmer-mailbox replay`: run a file of messages through the whole pipeline on a scratch database.
+
+A stable interface for operators who want to see what the current lexicon and rules would do
+before deploying them.
+
+Input, one JSON object per line: {"id", "from", "text", "village"}. `from` is optional: each
+distinct value becomes one registered farmer (a line without it gets a farmer of its own);
+`village` is a village name or 12-digit code, default 杨高村 (慈溪市龙山镇). Messages go in file
+order through the same inbound path the gateways use (inbox, conversation, matching, outbox),
+with the memory gateway and a clock that starts at 10:00 local time and moves one second per
+message.
+
+Output, one JSON object per input line: {"id", "intent", "postings" (as `farmer-mailbox parse`),
+"matched_with" (ids of earlier lines whose postings this one matched, best first: every match
+the engine found, not only those notified within the caps), "replies" (texts sent back to this
+sender)}; a line that cannot be read gives {"id", "error"}. Then one line {"summary": {...}}
+with counts and timings.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from farmer_mailbox import text as understanding
+from farmer_mailbox.accounts import RegistrationForm
+from farmer_mailbox.clock import ManualClock
+from farmer_mailbox.config import Config
+from farmer_mailbox.matching import Match
+from farmer_mailbox.models import Channel, User
+from farmer_mailbox.runtime import Runtime
+from farmer_mailbox.validation import ValidationError, id_check_digit
+from gateways import GatewaySettings, InboundSms
+from gateways.memory import MemoryGateway
+
+DEFAULT_VILLAGE = "330282123222"      # 杨高村, 龙山镇, 慈溪市
+START = datetime(2026, 5, 4, 2, 0, tzinfo=UTC)   # 10:00 in Asia/Shanghai, a Monday
+GATEWAY = "replay"
+
+
+@dataclass
+class _State:
+    """What the replay keeps between lines."""
+
+    runtime: Runtime
+    gateway: MemoryGateway
+    clock: ManualClock
+    people: dict[str, User] = field(default_factory=dict)
+    line_of_posting: dict[int, str] = field(default_factory=dict)
+    found: dict[int, list[Match]] = field(default_factory=dict)
+    phones: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    sent_seen: int = 0
+
+
+def _phone(n: int) -> str:
+    """A valid mainland mobile number in a block no real subscriber is given in the demo (1390001xxxx)."""
+    return f"139{1000000 + n:08d}"
+
+
+def _chinese_number(n: int) -> str:
+    """1 → 甲一, 27 → 甲二七: a name without digits (names may not hold digits)."""
+    return "甲" + "".join("〇一二三四五六七八九"[int(d)] for d in str(n))
+
+
+def _id_number(n: int) -> str:
+    first17 = f"330282{19600101 + (n % 28):08d}{n % 1000:03d}"
+    return first17 + id_check_digit(first17)
+
+
+async def _farmer(state: _State, key: str | None, village: str | None) -> User:
+    """The registered farmer behind a `from` value (registered on first sight)."""
+    if key is not None and key in state.people:
+        return state.people[key]
+    accounts = state.runtime.services.accounts
+    operator = await accounts.actor_for(None, Channel.CLI)
+    n = next(state.phones)
+    form = RegistrationForm(name="农户" + _chinese_number(n), id_number=_id_number(n), phone=_phone(n),
+                            village=village or DEFAULT_VILLAGE)
+    try:
+        user = await accounts.register(operator, form)
+    except ValidationError:
+        user = await accounts.register(operator, replace(form, village=DEFAULT_VILLAGE))
+    if key is not None:
+        state.people[key] = user
+    return user
+
+
+async def _line(state: _State, raw: dict[str, Any], number: int) -> dict[str, Any]:
+    line_id = str(raw.get("id", number))
+    text = raw.get("text")
+    if not isinstance(text, str):
+        return {"id": line_id, "error": "text missing"}
+    sender = raw.get("from")
+    user = await _farmer(state, str(sender) if sender is not None else None,
+                         str(raw["village"]) if raw.get("village") else None)
+    services = state.runtime.services
+    state.clock.advance(timedelta(seconds=1))
+    inbound = await state.runtime.inbox.receive(GATEWAY, "sms", [InboundSms(
+        sender=user.phone, text=text, external_id=f"replay-{number}", received_at=state.clock.now())])
+    await state.runtime.inbox.drain()
+    await state.runtime.outbox.drain()
+    replies = [s.text for s in state.gateway.sent[state.sent_seen:] if s.to == user.phone]
+    state.sent_seen = len(state.gateway.sent)
+    mine = [p for p in await services.store.postings_of(user.id, ("pending", "open", "cancelled", "expired",
+                                                                   "hidden")) if p.inbound_id in inbound]
+    matched: list[str] = []
+    for posting in sorted(mine, key=lambda p: p.id):
+        state.line_of_posting[posting.id] = line_id
+        for match in state.found.get(posting.id, []):
+            other = state.line_of_posting.get(match.posting.id)
+            if other is not None and other not in matched:
+                matched.append(other)
+    result = understanding.parse(text, places=services.places, home_code=user.village_code).to_json()
+    return {"id": line_id, "intent": result["intent"], "postings": result["postings"],
+            "matched_with": matched, "replies": replies}
+
+
+def read_lines(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """Number the input lines and decode each (a string is the reason a line is unreadable)."""
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, f"not JSON: {exc.msg}"
+            continue
+        yield number, obj if isinstance(obj, dict) else "not a JSON object"
+
+
+async def replay(config: Config, lines: Iterable[str], scratch: Path | None = None) -> Iterator[dict[str, Any]]:
+    """Replay messages on a scratch database; return the output objects (summary last)."""
+    with tempfile.TemporaryDirectory(prefix="farmer-mailbox-replay-") as tmp:
+        database = scratch or Path(tmp) / "replay.sqlite3"
+        if database.exists():
+            raise ValueError(f"{database} exists: replay needs a scratch database of its own")
+        service = replace(config.service, database=str(database), demo=True)
+        routes = replace(config.routes, replies=[GATEWAY], matches=[GATEWAY], alerts=[GATEWAY])
+        scratch_config = replace(config, service=service, routes=routes, gateways={GATEWAY: {"type": "memory"}})
+        clock = ManualClock(START)
+        gateway = MemoryGateway(GatewaySettings(GATEWAY, "memory", {}), httpx.AsyncClient())
+        runtime = await Runtime.start(scratch_config, gateways={GATEWAY: gateway}, clock=clock, env={},
+                                      workers=False)
+        try:
+            return iter(await _run(_State(runtime, gateway, clock), lines))
+        finally:
+            await runtime.stop()
+
+
+async def _run(state: _State, lines: Iterable[str]) -> list[dict[str, Any]]:
+    state.runtime.market.observer = lambda posting_id, matches: state.found.__setitem__(posting_id, matches)
+    out: list[dict[str, Any]] = []
+    intents: Counter[str] = Counter()
+    started = time.perf_counter()
+    for number, raw in read_lines(lines):
+        if isinstance(raw, str):
+            out.append({"id": str(number), "error": raw})
+            continue
+        result = await _line(state, raw, number)
+        intents[result.get("intent", "error")] += 1
+        out.append(result)
+    seconds = time.perf_counter() - started
+    handled = sum(intents.values())
+    out.append({"summary": {
+        "lines": len(out), "messages": handled, "errors": sum(1 for o in out if "error" in o),
+        "intents": dict(intents), "postings": sum(len(o.get("postings", [])) for o in out),
+        "lines_with_matches": sum(1 for o in out if o.get("matched_with")),
+        "replies": sum(len(o.get("replies", [])) for o in out), "farmers": len(state.people),
+        "seconds": round(seconds, 3), "messages_per_second": round(handled / seconds, 1) if seconds else None,
+    }})
+    return out
