@@ -19,7 +19,7 @@ from farmer_mailbox.matching import IndexedPosting, Match
 from farmer_mailbox.models import User
 from farmer_mailbox.replies import Reply
 from farmer_mailbox.store import NewRecord, Tx
-from farmer_mailbox.store.sql_market import NewPosting, PostingRow
+from farmer_mailbox.store.sql_market import FoundMatch, NewPosting, PostingRow
 from farmer_mailbox.text.models import ParseResult, Posting
 
 MAX_PER_MESSAGE = 5      # products one message may post
@@ -81,17 +81,15 @@ async def announce(market: Market, tx: Tx, reply: Reply, user: User, rows: list[
 
 
 async def poster_reply(market: Market, tx: Tx, reply: Reply, row: PostingRow,
-                       found: tuple[list[tuple[int, IndexedPosting]], int]) -> None:
+                       found: tuple[list[tuple[int, int]], int]) -> None:
     """The poster's one reply: the number, and the best matches with their LX numbers."""
     listed, total = found
     if not listed:
         reply.say("posted", {"what": what(described(row)), "id": row.id, "days": market.cfg.posting_days})
         return
-    items = []
-    for n, other in listed:
-        other_row = await tx.get_posting(other.id)
-        if other_row is not None:
-            items.append(f"{n}.{market.place(other_row.region_code)} {what(described(other_row), with_side=False)}")
+    others = await tx.get_postings([posting_id for _, posting_id in listed])
+    items = [f"{n}.{market.place(other.region_code)} {what(described(other), with_side=False)}"
+             for n, posting_id in listed if (other := others.get(posting_id)) is not None]
     params, _ = fit_list("posted_matches", {"what": what(described(row)), "id": str(row.id),
                                             "count": str(total)}, "items", items, market.signature)
     reply.say("posted_matches", params)
@@ -109,40 +107,25 @@ def find_matches(market: Market, query: IndexedPosting, limit: int) -> tuple[lis
 
 
 async def match_and_notify(market: Market, tx: Tx, reply: Reply, poster: User,
-                           row: PostingRow) -> tuple[list[tuple[int, IndexedPosting]], int]:
-    """Match one open posting; store the matches, number the best for the poster, tell the others."""
+                           row: PostingRow) -> tuple[list[tuple[int, int]], int]:
+    """Match one open posting; store the matches, number the best for the poster, tell the others.
+
+    Returns the poster's (number, other posting id) list, best first, and how many matched.
+    """
     query = indexed(row)
-    top, total = find_matches(market, query, max(market.cfg.notify_limit, market.cfg.list_size))
+    cfg = market.cfg
+    top, total = find_matches(market, query, max(cfg.notify_limit, cfg.list_size))
     market.book.stage_add(query)
     now = market.now()
-    listed: list[tuple[int, IndexedPosting]] = []
-    for rank, match in enumerate(top):
-        other = match.posting
-        buy_id, sell_id = (row.id, other.id) if row.side == "buy" else (other.id, row.id)
-        match_id = await tx.insert_match(buy_id, sell_id, match.distance, now)
-        if rank < market.cfg.list_size:
-            listed.append((await tx.ref_for(poster.id, match_id, now), other))
-        if rank < market.cfg.notify_limit:
-            await notify(market, tx, reply, other, row, match_id)
-    return listed, total
-
-
-async def notify(market: Market, tx: Tx, reply: Reply, other: IndexedPosting, new: PostingRow,
-                 match_id: int) -> None:
-    """Tell the author of `other` about the new posting: once per pair, within the daily cap."""
-    user = await market.active_user(tx, other.user_id)
-    if user is None:
-        return
-    now = market.now()
-    day = market.day(now)
-    within_cap = await tx.notices_sent(user.id, day) < market.cfg.match_sms_per_day
-    if not await tx.record_notice(user.id, new.user_id, other.product, match_id, day, within_cap):
-        return  # this pair was told before
-    if not within_cap:
-        return  # folded into the evening digest
-    n = await tx.ref_for(user.id, match_id, now)
-    reply.to(user.phone, "match_notice", {"what": what(described(new)), "place": market.place(new.region_code),
-                                          "n": n}, user_id=user.id, purpose="match")
+    found = [FoundMatch(m.posting.id, m.posting.user_id, m.posting.product, m.distance) for m in top]
+    settled = await tx.settle_matches(row.id, row.side, poster.id, found, cfg.list_size, cfg.notify_limit,
+                                      market.day(now), cfg.match_sms_per_day, now)
+    if settled.notices:
+        params = {"what": what(described(row)), "place": market.place(row.region_code)}
+        for notice in settled.notices:
+            reply.to(notice.phone, "match_notice", {**params, "n": notice.n}, user_id=notice.user_id,
+                     purpose="match")
+    return settled.poster_refs, total
 
 
 async def query(market: Market, reply: Reply, user: User, result: ParseResult) -> None:

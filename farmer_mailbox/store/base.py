@@ -13,14 +13,18 @@ class SqlBase:
 
     _conn: aiosqlite.Connection
 
+    # Each helper is one trip to the connection's thread (aiosqlite's execute_fetchall /
+    # execute_insert), not three (execute, fetch, close): at a few dozen statements per inbound
+    # message, the trips are most of the cost.
+
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
-        async with self._conn.execute(sql, params) as cur:
-            row: aiosqlite.Row | None = await cur.fetchone()
+        rows = await self._conn.execute_fetchall(sql, params)
+        for row in rows:
             return row
+        return None
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
-        async with self._conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self._conn.execute_fetchall(sql, params))
 
     async def _value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self._one(sql, params)
@@ -28,15 +32,16 @@ class SqlBase:
 
     async def _exec(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Execute one statement; return how many rows it changed."""
-        async with self._conn.execute(sql, params) as cur:
-            return cur.rowcount
+        before = self._conn.total_changes
+        await self._conn.execute_fetchall(sql, params)
+        return self._conn.total_changes - before
 
     async def _insert(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Execute one INSERT; return the new row id."""
-        async with self._conn.execute(sql, params) as cur:
-            if cur.lastrowid is None:
-                raise RuntimeError("INSERT returned no row id")
-            return cur.lastrowid
+        row = await self._conn.execute_insert(sql, params)
+        if row is None or row[0] is None:
+            raise RuntimeError("INSERT returned no row id")
+        return int(row[0])
 
     async def _many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(sql, rows)

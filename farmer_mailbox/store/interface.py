@@ -13,7 +13,14 @@ from typing import Any, Protocol
 
 from farmer_mailbox.alerts.model import Alert, NewAlert, Progress, Target
 from farmer_mailbox.models import LiaisonPoint, RecordEntry, Region, User
-from farmer_mailbox.store.sql_market import ContactRequest, MatchRow, NewPosting, PostingRow
+from farmer_mailbox.store.sql_market import (
+    ContactRequest,
+    FoundMatch,
+    MatchRow,
+    NewPosting,
+    PostingRow,
+    SettledMatches,
+)
 from farmer_mailbox.store.sql_outbox import Claimed, NewOutbound, OutboxRow, Outcome
 from farmer_mailbox.store.sql_record import NewRecord, Received
 from farmer_mailbox.store.sql_users import NewUser
@@ -133,6 +140,9 @@ class Tx(Reads, Protocol):
     async def add_interests(self, user_id: int, products: Sequence[str]) -> int: ...
     # marketplace
     async def insert_posting(self, new: NewPosting) -> int: ...
+    async def settle_matches(self, posting_id: int, side: str, poster_id: int, found: Sequence[FoundMatch],
+                             listed: int, notify: int, day: str, cap: int, at: datetime) -> SettledMatches: ...
+    async def get_postings(self, posting_ids: Sequence[int]) -> dict[int, PostingRow]: ...
     async def set_posting_status(self, posting_id: int, status: str, at: datetime, reason: str = "") -> None: ...
     async def close_user_postings(self, user_id: int, status: str, at: datetime) -> list[int]: ...
     async def renew_posting(self, posting_id: int, expires_at: datetime) -> None: ...

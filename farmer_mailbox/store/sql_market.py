@@ -85,6 +85,34 @@ class MatchRow:
 
 
 @dataclass(frozen=True, slots=True)
+class FoundMatch:
+    """A counterparty posting found for a new posting, as the engine ranked it."""
+
+    posting_id: int
+    user_id: int
+    product: str
+    distance: int
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A counterparty to tell about a new posting, with the number they will see for the match."""
+
+    user_id: int
+    phone: str
+    posting_id: int
+    n: int
+
+
+@dataclass(frozen=True, slots=True)
+class SettledMatches:
+    """What storing a new posting's matches decided: the poster's numbers and who to tell."""
+
+    poster_refs: list[tuple[int, int]]      # (n, other posting id), best first
+    notices: list[Notice]
+
+
+@dataclass(frozen=True, slots=True)
 class ContactRequest:
     """One side asked for the other's number (consent mode)."""
 
@@ -269,6 +297,93 @@ class MarketWrites(SqlBase):
              new.base_unit, new.price, new.price_max, new.price_unit, json.dumps(list(new.quality), ensure_ascii=False),
              new.region_code, new.text, new.inbound_id, new.status, new.hold_reason, to_db(new.created_at),
              to_db(new.expires_at)))
+
+    async def settle_matches(self, posting_id: int, side: str, poster_id: int, found: Sequence[FoundMatch],
+                             listed: int, notify: int, day: str, cap: int, at: datetime) -> SettledMatches:
+        """Store a new posting's matches in a few set-wise statements (not a dozen per match).
+
+        The best `listed` get numbers for the poster. Of the best `notify`, each active
+        counterparty not told about this poster and product before is told (within `cap` notices
+        per day; beyond it the notice is recorded as folded, for the evening digest).
+        """
+        if not found:
+            return SettledMatches([], [])
+        stamp = to_db(at)
+        pairs = [(posting_id, f.posting_id) if side == "buy" else (f.posting_id, posting_id) for f in found]
+        await self._many("INSERT OR IGNORE INTO matches (buy_id, sell_id, distance, created_at) VALUES (?,?,?,?)",
+                         [(b, s, f.distance, stamp) for (b, s), f in zip(pairs, found, strict=True)])
+        own, other = ("buy_id", "sell_id") if side == "buy" else ("sell_id", "buy_id")
+        ids = [f.posting_id for f in found]
+        marks = ",".join("?" * len(ids))
+        match_of = {r[1]: r[0] for r in await self._all(
+            f"SELECT id, {other} FROM matches WHERE {own} = ? AND {other} IN ({marks})", (posting_id, *ids))}
+        told = found[:notify]
+        users = {r[0]: r[1] for r in await self._all(
+            f"SELECT id, phone FROM users WHERE status = 'active' AND id IN ({','.join('?' * len(told))})",
+            [f.user_id for f in told])} if told else {}
+        notices = await self._new_notices(poster_id, [f for f in told if f.user_id in users], match_of, day, cap)
+        wanted = [(poster_id, match_of[f.posting_id]) for f in found[:listed]]
+        wanted += [(f.user_id, match_of[f.posting_id]) for f in notices]
+        refs = await self._refs(wanted, stamp)
+        return SettledMatches(
+            poster_refs=[(refs[(poster_id, match_of[f.posting_id])], f.posting_id) for f in found[:listed]],
+            notices=[Notice(f.user_id, users[f.user_id], f.posting_id, refs[(f.user_id, match_of[f.posting_id])])
+                     for f in notices])
+
+    async def _new_notices(self, poster_id: int, candidates: list[FoundMatch], match_of: dict[int, int], day: str,
+                           cap: int) -> list[FoundMatch]:
+        """Record a notice per new (user, poster, product); return those to send now (within the cap)."""
+        if not candidates:
+            return []
+        marks = ",".join("?" * len(candidates))
+        user_ids = [f.user_id for f in candidates]
+        before = {(r[0], r[1]) for r in await self._all(
+            f"SELECT user_id, product FROM match_notices WHERE other_user_id = ? AND user_id IN ({marks})",
+            (poster_id, *user_ids))}
+        sent = {r[0]: r[1] for r in await self._all(
+            f"SELECT user_id, COUNT(*) FROM match_notices WHERE day = ? AND sent = 1 AND user_id IN ({marks}) "
+            "GROUP BY user_id", (day, *user_ids))}
+        rows, now = [], []
+        for f in candidates:
+            if (f.user_id, f.product) in before:
+                continue  # this pair was told before
+            before.add((f.user_id, f.product))
+            within = sent.get(f.user_id, 0) < cap
+            sent[f.user_id] = sent.get(f.user_id, 0) + int(within)
+            rows.append((f.user_id, poster_id, f.product, match_of[f.posting_id], day, int(within)))
+            if within:
+                now.append(f)
+        await self._many("INSERT OR IGNORE INTO match_notices (user_id, other_user_id, product, match_id, day, sent) "
+                         "VALUES (?,?,?,?,?,?)", rows)
+        return now
+
+    async def _refs(self, wanted: list[tuple[int, int]], stamp: str) -> dict[tuple[int, int], int]:
+        """The numbers users see for matches: existing ones, else the next free per user."""
+        if not wanted:
+            return {}
+        users = sorted({u for u, _ in wanted})
+        matches = sorted({m for _, m in wanted})
+        refs = {(r[0], r[1]): r[2] for r in await self._all(
+            f"SELECT user_id, match_id, n FROM match_refs WHERE user_id IN ({','.join('?' * len(users))}) "
+            f"AND match_id IN ({','.join('?' * len(matches))})", (*users, *matches))}
+        top = {r[0]: r[1] for r in await self._all(
+            f"SELECT user_id, MAX(n) FROM match_refs WHERE user_id IN ({','.join('?' * len(users))}) "
+            "GROUP BY user_id", users)}
+        new = []
+        for key in wanted:
+            if key not in refs:
+                top[key[0]] = refs[key] = top.get(key[0], 0) + 1
+                new.append((key[0], refs[key], key[1], stamp))
+        await self._many("INSERT INTO match_refs (user_id, n, match_id, created_at) VALUES (?,?,?,?)", new)
+        return refs
+
+    async def get_postings(self, posting_ids: Sequence[int]) -> dict[int, PostingRow]:
+        """Several postings by id."""
+        if not posting_ids:
+            return {}
+        rows = await self._all(f"SELECT {_POSTING_COLUMNS} FROM postings WHERE id IN "
+                               f"({','.join('?' * len(posting_ids))})", tuple(posting_ids))
+        return {r["id"]: _posting(r) for r in rows}
 
     async def set_posting_status(self, posting_id: int, status: str, at: datetime, reason: str = "") -> None:
         """Move a posting to a new state (open, cancelled, expired, hidden)."""

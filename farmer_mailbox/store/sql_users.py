@@ -51,10 +51,14 @@ class UserReads(SqlBase):
     """User, liaison point and token queries."""
 
     async def _user_where(self, where: str, params: Sequence[object]) -> User | None:
-        row = await self._one(f"SELECT {_USER_COLUMNS} FROM users WHERE {where}", params)
+        row = await self._one(
+            f"SELECT {_USER_COLUMNS}, (SELECT group_concat(product, char(31)) FROM (SELECT product FROM "
+            f"user_interests WHERE user_id = users.id ORDER BY product)) AS interest_list FROM users WHERE {where}",
+            params)
         if row is None:
             return None
-        return _user(row, await self.interests_of(row["id"]))
+        listed = row["interest_list"]
+        return _user(row, tuple(listed.split("\x1f")) if listed else ())
 
     async def interests_of(self, user_id: int) -> tuple[str, ...]:
         """The products a user follows, sorted."""

@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""Benchmark the whole inbound pipeline: SMS per second through the HTTP webhook of a running service.
+
+Set-up: a scratch SQLite database with the packaged regions, 100,000 registered users and 200,000
+open postings (bulk-loaded with SQL: set-up is not what is measured). The service runs as its own
+process (`farmer-mailbox serve`, memory gateway, workers on: parse, store, match, replies queued
+and dispatched) and this process posts farmer-style messages to /hooks/mem/inbound, 64 at a time.
+
+Figures: webhook messages per second (first post until every message is processed), webhook ack
+latency p50/p99, end-to-end latency p50/p99 (received until its reply is queued, from the
+database), the bare jieba rate on the same messages (baseline), and the matching latency at
+1,000,000 postings (scripts/bench_matching.py, run alongside). Last line: one JSON object.
+Targets: >= 2,000 messages/s; matching p99 < 5 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from farmer_mailbox.clock import from_db, to_db  # noqa: E402
+from farmer_mailbox.config import build_config  # noqa: E402
+from farmer_mailbox.services import open_services  # noqa: E402
+from farmer_mailbox.text.lexicon import load_lexicon  # noqa: E402
+
+CONCURRENCY = 64
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--postings", type=int, default=200_000)
+    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--matching-postings", type=int, default=1_000_000,
+                        help="postings for the matching latency run (0 skips it)")
+    parser.add_argument("--seed", type=int, default=1)
+    return parser.parse_args(argv)
+
+
+def products() -> list[str]:
+    """Products farmers trade, most common first (a skewed choice makes matches happen)."""
+    return [p.name for p in load_lexicon().products() if p.category not in ("劳务", "其他")]
+
+
+async def prepare_database(path: Path) -> list[str]:
+    """Migrate and load the regions; return the village codes."""
+    config = build_config({"service": {"database": str(path), "demo": True}}, env={})
+    services = await open_services(config, env={})
+    await services.close()
+    with sqlite3.connect(path) as db:
+        return [r[0] for r in db.execute("SELECT code FROM regions WHERE level = 5")]
+
+
+def load_people_and_postings(path: Path, args: argparse.Namespace, rnd: random.Random,
+                             villages: list[str], names: list[str]) -> list[str]:
+    """Bulk-insert users and open postings; return the users' phones."""
+    now = datetime.now(UTC)
+    stamp = to_db(now)
+    phones = [f"138{i:08d}" for i in range(args.users)]
+    homes = [rnd.choice(villages) for _ in phones]
+    weights = [1 / (rank + 1) for rank in range(len(names))]
+    with sqlite3.connect(path) as db:
+        db.executemany(
+            "INSERT INTO users (name, phone, id_cipher, id_hash, id_masked, village_code, role, status, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, 'farmer', 'active', ?, ?)",
+            ((f"农户{i}", phone, os.urandom(16), f"bench{i}", "330282********0000", homes[i], stamp, stamp)
+             for i, phone in enumerate(phones)))
+        chosen = rnd.choices(names, weights, k=args.postings)
+
+        def rows() -> object:
+            for n, product in enumerate(chosen):
+                user = rnd.randrange(args.users)
+                created = now - timedelta(minutes=rnd.randrange(20 * 24 * 60))
+                qty = rnd.choice((100, 300, 500, 1000, 2000, 5000))
+                yield (user + 1, rnd.choice(("sell", "buy")), product, "粮油", qty, "斤", qty, "斤",
+                       round(rnd.uniform(1, 9), 1), "元/斤", "[]", homes[user], "bench", "open", to_db(created),
+                       to_db(created + timedelta(days=30)), n + 1)
+
+        db.executemany(
+            "INSERT INTO postings (user_id, side, product, category, quantity, unit, base_quantity, base_unit, "
+            "price, price_unit, quality, region_code, text, status, created_at, expires_at, changed) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows())  # type: ignore[arg-type]
+    return phones
+
+
+def messages(rnd: random.Random, count: int, names: list[str], phones: list[str]) -> list[tuple[str, str]]:
+    """(phone, text) pairs as farmers write them: postings mostly, some commands."""
+    weights = [1 / (rank + 1) for rank in range(len(names))]
+    out = []
+    for _ in range(count):
+        product = rnd.choices(names, weights)[0]
+        roll = rnd.random()
+        if roll < 0.45:
+            amount = rnd.choice(("五百", "300", "两千", "1000"))
+            text = f"卖{product}{amount}斤 每斤{rnd.randint(1, 9)}块{rnd.randint(0, 9)}"
+        elif roll < 0.9:
+            text = rnd.choice((f"求购{product}2000斤", f"收{product}两吨 价钱好商量", f"买{product}"))
+        else:
+            text = rnd.choice(("WD", f"JG {product}", "BZ"))
+        out.append((rnd.choice(phones), text))
+    return out
+
+
+def write_config(path: Path, database: Path) -> None:
+    path.write_text(
+        f'[service]\ndatabase = "{database}"\ndemo = true\nlog_level = "WARNING"\n'
+        '[gateways.mem]\ntype = "memory"\n'
+        '[routes]\nreplies = ["mem"]\nmatches = ["mem"]\nalerts = ["mem"]\n', encoding="utf-8")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def wait_ready(url: str, timeout: float = 120.0) -> float:
+    started = time.monotonic()
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() - started < timeout:
+            try:
+                if (await client.get(url)).status_code == 200:
+                    return time.monotonic() - started
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise TimeoutError("the service did not come up")
+
+
+async def fire(base: str, batch: list[tuple[str, str]]) -> list[float]:
+    """Post every message to the webhook, CONCURRENCY at a time; return ack latencies (ms)."""
+    latencies: list[float] = []
+    queue: asyncio.Queue[tuple[int, str, str]] = asyncio.Queue()
+    for n, (phone, text) in enumerate(batch):
+        queue.put_nowait((n, phone, text))
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+        async def worker() -> None:
+            while not queue.empty():
+                n, phone, text = queue.get_nowait()
+                body = json.dumps([{"id": f"bench-{n}", "from": phone, "text": text}], ensure_ascii=False)
+                started = time.perf_counter()
+                answer = await client.post(f"{base}/hooks/mem/inbound", content=body.encode(),
+                                           headers={"Content-Type": "application/json"})
+                latencies.append((time.perf_counter() - started) * 1000)
+                answer.raise_for_status()
+
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return latencies
+
+
+def pending(database: Path) -> int:
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        return int(db.execute("SELECT COUNT(*) FROM inbound WHERE status = 'received'").fetchone()[0])
+
+
+def end_to_end_ms(database: Path) -> list[float]:
+    """Received until the first reply was queued, per message (from the database's own times)."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT i.received_at, o.created_at FROM inbound i JOIN outbox o "
+                          "ON o.idem_key = 'in:' || i.id || ':0' WHERE i.gateway = 'mem'").fetchall()
+    return [(from_db(done) - from_db(got)).total_seconds() * 1000 for got, done in rows]
+
+
+def bare_jieba_rate(texts: list[str]) -> float:
+    import jieba
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    started = time.perf_counter()
+    for text in texts:
+        jieba.lcut(text)
+    return len(texts) / (time.perf_counter() - started)
+
+
+def matching_run(postings: int) -> dict[str, object]:
+    if postings <= 0:
+        return {}
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_matching.py"), "--postings", str(postings),
+                           "--queries", "5000", "--rounds", "3"], capture_output=True, text=True, check=True)
+    figures: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+async def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    rnd = random.Random(args.seed)
+    names = products()
+    rnd.shuffle(names)
+    with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
+        database = Path(tmp) / "bench.sqlite3"
+        started = time.perf_counter()
+        villages = await prepare_database(database)
+        phones = load_people_and_postings(database, args, rnd, villages, names)
+        print(f"loaded {args.users:,} users and {args.postings:,} open postings in "
+              f"{time.perf_counter() - started:.1f} s", flush=True)
+        batch = messages(rnd, args.messages, names, phones)
+        config = Path(tmp) / "bench.toml"
+        write_config(config, database)
+        port = free_port()
+        server = subprocess.Popen([sys.executable, "-m", "farmer_mailbox", "--config", str(config), "serve",
+                                   "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            ready = await wait_ready(f"{base}/healthz")
+            print(f"service up in {ready:.1f} s (index of {args.postings:,} postings built at start)", flush=True)
+            t0 = time.perf_counter()
+            acks = await fire(base, batch)
+            acked = time.perf_counter() - t0
+            while pending(database):
+                await asyncio.sleep(0.05)
+            elapsed = time.perf_counter() - t0
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        e2e = end_to_end_ms(database)
+    rate = args.messages / elapsed
+    print(f"webhook: {args.messages:,} messages in {elapsed:.2f} s = {rate:,.0f} msg/s processed "
+          f"(acked at {args.messages / acked:,.0f} msg/s)")
+    print(f"  ack latency p50 {percentile(acks, 0.5):.1f} ms, p99 {percentile(acks, 0.99):.1f} ms")
+    print(f"  end-to-end (received -> reply queued) p50 {percentile(e2e, 0.5):.1f} ms, "
+          f"p99 {percentile(e2e, 0.99):.1f} ms over {len(e2e):,} messages")
+    jieba_rate = bare_jieba_rate([t for _, t in batch])
+    print(f"baseline: bare jieba.lcut on the same messages {jieba_rate:,.0f} msg/s")
+    matching = matching_run(args.matching_postings)
+    if matching:
+        print(f"matching at {args.matching_postings:,} postings: {json.dumps(matching, ensure_ascii=False)[:300]}")
+    figures = {
+        "users": args.users, "postings": args.postings, "messages": args.messages,
+        "webhook_msgs_per_s": round(rate, 1), "acked_msgs_per_s": round(args.messages / acked, 1),
+        "ack_p50_ms": round(percentile(acks, 0.5), 2), "ack_p99_ms": round(percentile(acks, 0.99), 2),
+        "e2e_p50_ms": round(percentile(e2e, 0.5), 2), "e2e_p99_ms": round(percentile(e2e, 0.99), 2),
+        "bare_jieba_msgs_per_s": round(jieba_rate, 1), "matching": matching,
+        "target_msgs_per_s": 2000, "meets_rate_target": rate >= 2000,
+    }
+    print(json.dumps(figures, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
