@@ -60,8 +60,9 @@ def to_db(when: datetime) -> str:
 
 
 def from_db(text: str) -> datetime:
-    """Parse the store's UTC text back into an aware datetime."""
-    return datetime.strptime(text, _DB_FORMAT).replace(tzinfo=UTC)
+    """Parse the store's UTC text back into an aware datetime (fromisoformat: ~10x strptime)."""
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo is UTC else parsed.replace(tzinfo=UTC)
 
 
 def local(when: datetime, zone: ZoneInfo = SHANGHAI) -> datetime:

@@ -8,7 +8,8 @@ from tests.market.conftest import CHEN, HU, MA, SHEN, STRANGER, XU, YANG, Market
 async def test_buyer_gets_numbered_matches_and_sellers_are_told(market: Market) -> None:
     await market.sms(CHEN, "卖葡萄苗5000株 每株3元")
     got = await market.sms(YANG, "求购优质葡萄苗2000株")
-    assert got[YANG] == ["求购葡萄苗2000株已登记(编号2)。匹配1条:1.横河镇子陵村 葡萄苗5000株3元/株。回LX+序号取联系方式"]
+    assert got[YANG] == ["求购葡萄苗2000株已登记(编号2)。匹配1条:1.横河镇子陵村 葡萄苗5000株3元/株。"
+                         "回LX+序号取联系方式"]
     assert got[CHEN] == ["有人求购葡萄苗2000株(龙山镇杨高村),回LX1取联系方式,回HF1+内容留言。"]
     assert set(got) == {YANG, CHEN}
 

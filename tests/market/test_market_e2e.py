@@ -65,9 +65,7 @@ async def trade(send: Phone, wait: Await) -> dict[str, list[str]]:
 
     async def step(phone: str, text: str, expect: int) -> None:
         await send(phone, text)
-        print("STEP", phone, text, flush=True)
         for to, body in await wait(expect):
-            print("  GOT", to, body, flush=True)
             got.setdefault(to, []).append(body)
 
     await step(CHEN, "卖葡萄苗5000株 每株3元", 1)
