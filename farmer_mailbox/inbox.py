@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BATCH = 200
+Work = tuple[Received, Prepared | None]
+TX_BUDGET = 0.05   # seconds of work per inbox transaction before the writer is let go
 
 
 class Inbox:
@@ -82,25 +85,41 @@ class Inbox:
             return None
 
     async def process_pending(self, limit: int = BATCH) -> int:
-        """Process up to `limit` pending messages in one transaction; return how many.
+        """Process up to `limit` pending messages; return how many.
 
-        Messages are read (parsed, forecasts fetched) before the transaction opens, so the
-        single writer is held only for the writes.
+        Messages are read (parsed, forecasts fetched) before any transaction opens, so the
+        single writer is held only for the writes, and in short transactions.
         """
         pending = await self.services.store.pending_inbound(limit)
         if not pending:
             return 0
         prepared = [await self._prepare(msg) for msg in pending]
-        try:
-            async with self.services.store.transaction() as tx:
-                for msg, ready in zip(pending, prepared, strict=True):
-                    await self._process_one(tx, msg, ready)
-        except BaseException:
-            await self.conversation.recover()  # settled index changes may not have been committed
-            raise
+        work = list(zip(pending, prepared, strict=True))
+        while work:
+            work = await self._process_some(work)
         self.processed += len(pending)
         self.outbox.wake()
         return len(pending)
+
+    async def _process_some(self, work: list[Work]) -> list[Work]:
+        """Process messages in one transaction until TX_BUDGET seconds pass; return the rest.
+
+        Short transactions let webhooks (which need the single writer to commit what they
+        receive) get in between, so providers get their answer in milliseconds, not seconds.
+        """
+        started = time.monotonic()
+        done = 0
+        try:
+            async with self.services.store.transaction() as tx:
+                for msg, ready in work:
+                    await self._process_one(tx, msg, ready)
+                    done += 1
+                    if time.monotonic() - started > TX_BUDGET:
+                        break
+        except BaseException:
+            await self.conversation.recover()  # settled index changes may not have been committed
+            raise
+        return work[done:]
 
     async def drain(self) -> int:
         """Process until nothing is pending (tests and replays); return how many."""
