@@ -23,6 +23,7 @@ from farmer_mailbox.store.sql_outbox import OutboxReads, OutboxWrites
 from farmer_mailbox.store.sql_record import RecordReads
 from farmer_mailbox.store.sql_regions import RegionReads, RegionWrites
 from farmer_mailbox.store.sql_users import UserReads, UserWrites
+from farmer_mailbox.store.sql_wechat import WechatReads, WechatWrites
 
 log = logging.getLogger(__name__)
 _PRAGMAS = (
@@ -54,7 +55,7 @@ async def _connect(path: str) -> aiosqlite.Connection:
     return conn
 
 
-class SqliteTx(UserReads, UserWrites, RegionReads, RegionWrites, RecordReads, OutboxReads, OutboxWrites,
+class SqliteTx(WechatWrites, UserReads, UserWrites, RegionReads, RegionWrites, RecordReads, OutboxReads, OutboxWrites,
                AlertReads, AlertWrites):
     """One write transaction: every read and write method runs on the writer connection."""
 
@@ -77,7 +78,7 @@ class SqliteTx(UserReads, UserWrites, RegionReads, RegionWrites, RecordReads, Ou
         self._head = None
 
 
-class SqliteStore(UserReads, RegionReads, RecordReads, OutboxReads, AlertReads):
+class SqliteStore(WechatReads, UserReads, RegionReads, RecordReads, OutboxReads, AlertReads):
     """The store: reads on the reader connection, writes through `transaction()`."""
 
     def __init__(self, path: str, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
