@@ -17,6 +17,7 @@ from farmer_mailbox.outbox import Message
 from farmer_mailbox.privacy import mask_phone
 from farmer_mailbox.store import NewRecord, Received, Tx
 from farmer_mailbox.validation import ValidationError
+from farmer_mailbox.wechat import messages as wechat
 
 if TYPE_CHECKING:
     from farmer_mailbox.outbox import Outbox
@@ -58,18 +59,22 @@ class Conversation:
         return user.id if user else None
 
     async def sender(self, tx: Tx, channel: str, sender: str) -> User | None:
-        """Find the user for an address on a channel (phone for SMS)."""
+        """Find the user for an address on a channel (phone for SMS, bound openid for WeChat)."""
         if channel == Channel.SMS.value:
             return await tx.user_by_phone(sender[-11:] if sender.isdigit() else sender)
+        if channel == Channel.WECHAT.value:
+            return await tx.user_by_openid(sender)
         return None
 
     async def handle(self, tx: Tx, msg: Received) -> None:
         """Understand the message, act, and queue the replies."""
         user = await self.sender(tx, msg.channel, msg.sender)
         reply = Reply(msg, user, self.outbox)
-        await self._dispatch(tx, msg, user, reply)
-        if reply.messages:
-            await tx.enqueue(self.outbox.rows(reply.messages))
+        # WeChat: events, binding, 解绑 (farmer_mailbox/wechat); a bound user's other messages go on.
+        if not (msg.channel == Channel.WECHAT.value and await wechat.handle(tx, msg, user, reply, self.services)):
+            await self._dispatch(tx, msg, user, reply)
+        if reply.messages:   # routed per user: WeChat or SMS (wechat/preference.py)
+            await self.outbox.enqueue(tx, reply.messages, answering=(msg.channel, msg.sender))
 
     async def _dispatch(self, tx: Tx, msg: Received, user: User | None, reply: Reply) -> None:
         result = understanding.parse(msg.text, places=self.services.places,

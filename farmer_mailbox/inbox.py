@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from farmer_mailbox.conversation import Conversation
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BATCH = 200
+AfterHook = Callable[[Tx, Received], Awaitable[None]]
 
 
 class Inbox:
@@ -40,8 +41,13 @@ class Inbox:
         """Tell an idle processor there is work."""
         self._wake.set()
 
-    async def receive(self, gateway: str, channel: str, items: Sequence[InboundSms]) -> list[int]:
-        """Commit inbound messages (duplicates skipped) and wake the processor; return new ids."""
+    async def receive(self, gateway: str, channel: str, items: Sequence[InboundSms], *,
+                      wake: bool = True) -> list[int]:
+        """Commit inbound messages (duplicates skipped) and wake the processor; return new ids.
+
+        `wake=False` when the caller processes them itself (`process_ids`); the processor's poll
+        still picks them up should the caller not get to it.
+        """
         now = self.services.clock.now()
         new_ids: list[int] = []
         async with self.services.store.transaction() as tx:
@@ -55,7 +61,7 @@ class Inbox:
                 )
                 if inbound_id is not None:
                     new_ids.append(inbound_id)
-        if new_ids:
+        if new_ids and wake:
             self.wake()
         return new_ids
 
@@ -72,12 +78,26 @@ class Inbox:
 
     async def process_pending(self, limit: int = BATCH) -> int:
         """Process up to `limit` pending messages in one transaction; return how many."""
-        pending = await self.services.store.pending_inbound(limit)
-        if not pending:
+        if not await self.services.store.pending_inbound(1):   # a cheap look before taking the writer
             return 0
         async with self.services.store.transaction() as tx:
+            # read again as the writer: a message processed meanwhile (process_ids) is not pending
+            pending = await tx.pending_inbound(limit)
             for msg in pending:
                 await self._process_one(tx, msg)
+        self.processed += len(pending)
+        self.outbox.wake()
+        return len(pending)
+
+    async def process_ids(self, ids: Sequence[int], then: AfterHook | None = None) -> int:
+        """Process these messages now if still pending (a webhook waiting for the answer); `then`
+        runs after each, in the same transaction. Return how many were processed here."""
+        async with self.services.store.transaction() as tx:
+            pending = await tx.pending_inbound_among(ids)
+            for msg in pending:
+                await self._process_one(tx, msg)
+                if then is not None:
+                    await then(tx, msg)
         self.processed += len(pending)
         self.outbox.wake()
         return len(pending)
