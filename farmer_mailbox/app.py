@@ -16,7 +16,7 @@ from aiohttp import web
 from farmer_mailbox.clock import Clock
 from farmer_mailbox.config import Config
 from farmer_mailbox.runtime import Runtime
-from farmer_mailbox.web import api, api_alerts, health, hooks
+from farmer_mailbox.web import api, api_alerts, health, hooks, wechat
 from farmer_mailbox.web.keys import RUNTIME
 from gateways import Gateway
 
@@ -42,6 +42,7 @@ def create_app(config: Config, *, gateways: Mapping[str, Gateway] | None = None,
     hooks.add_routes(app)
     api.add_routes(app)
     api_alerts.add_routes(app)
+    wechat.add_routes(app)
     return app
 
 
