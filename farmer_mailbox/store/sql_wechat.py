@@ -168,10 +168,14 @@ class WechatWrites(WechatReads):
         """Forget an openid's code, wrong tries and lock (after a successful binding)."""
         await self._exec("DELETE FROM wechat_codes WHERE openid = ?", (openid,))
 
-    async def scrub_outbox_params(self, idem_key: str, params: Mapping[str, str]) -> None:
-        """Overwrite a message's parameters (a spent code must not stay readable in the outbox)."""
-        await self._exec("UPDATE outbox SET params = ? WHERE idem_key = ?",
-                         (json.dumps(dict(params), ensure_ascii=False), idem_key))
+    async def void_outbox_params(self, idem_key: str, params: Mapping[str, str], at: datetime) -> None:
+        """Overwrite some parameters of a message (a spent or void code); cancel it if not sent yet."""
+        await self._exec(
+            "UPDATE outbox SET params = json_patch(params, ?), "
+            f"done_at = CASE WHEN status IN {_WAITING} THEN ? ELSE done_at END, "
+            f"error = CASE WHEN status IN {_WAITING} THEN 'void before it was sent' ELSE error END, "
+            f"status = CASE WHEN status IN {_WAITING} THEN 'cancelled' ELSE status END WHERE idem_key = ?",
+            (json.dumps(dict(params), ensure_ascii=False), to_db(at), idem_key))
 
     async def hold_replies(self, inbound_id: int, address: str, until: datetime) -> int:
         """Keep the dispatcher off the WeChat replies to one message until `until` (passive window)."""

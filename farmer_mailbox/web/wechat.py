@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from farmer_mailbox import text as understanding
 from farmer_mailbox.config import ConfigError
 from farmer_mailbox.runtime import Runtime
 from farmer_mailbox.web.keys import RUNTIME
@@ -136,6 +137,10 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
     """Build the endpoint once the Runtime runs; at shutdown, let running processing finish first."""
     endpoint = WechatEndpoint.build(app[RUNTIME])
     app[WECHAT] = endpoint
+    if endpoint is not None:
+        # The segmenter loads its dictionary on first use (about a second): do it now, not inside
+        # the first user's passive-reply budget.
+        understanding.parse("帮助")
     yield
     if endpoint is not None:
         await endpoint.passive.close()

@@ -3,8 +3,9 @@
 Only a registered, active user's phone gets a code, and the answer in WeChat is the same either
 way (no one learns from it whether a number is registered). Codes expire (`code_minutes`); wrong
 codes count per openid across codes, and `code_attempts` of them lock binding for `lock_minutes`.
-The code is kept as a keyed hash; its SMS's parameters are scrubbed once it is spent or void, and
-the message record shows it masked. Every code sent, lock, bind and unbind is in the record.
+The code is kept as a keyed hash; its SMS loses it from its parameters once spent or void (and is
+cancelled if not sent yet), and the message record shows it masked. Every code sent, lock, bind
+and unbind is in the record.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from farmer_mailbox.services import Services
 
 CHANNEL = "wechat"
-SPENT = {"code": "******"}   # what a spent or void code's SMS parameters become
+SPENT = {"code": "******"}   # a spent or void code in its SMS's parameters (a waiting SMS is cancelled)
 
 
 async def record(tx: Tx, at: datetime, what: str, openid: str, user_id: int | None, **detail: object) -> None:
@@ -90,7 +91,7 @@ class Binder:
                  user_id=user.id, channel="sms")
         sms = reply.messages[-1] = replace(reply.messages[-1], expires_at=now + self.ttl)   # useless later
         if state is not None and state.outbox_key:
-            await tx.scrub_outbox_params(state.outbox_key, SPENT)   # the previous code is void
+            await tx.void_outbox_params(state.outbox_key, SPENT, now)   # the previous code is void
         await tx.save_code(CodeState(msg.sender, user.id, code_hash(self.vault, msg.sender, user.id, code),
                                      sms.idem_key, now, now + self.ttl, _failures(state, now), None))
         await record(tx, now, "wechat_bind_code", msg.sender, user.id, phone=mask_phone(user.phone))
@@ -110,7 +111,7 @@ class Binder:
             return
         user = await tx.get_user(state.user_id)
         await tx.delete_code(openid)
-        await tx.scrub_outbox_params(state.outbox_key, SPENT)
+        await tx.void_outbox_params(state.outbox_key, SPENT, now)
         if user is None or user.status is not UserStatus.ACTIVE:
             reply.say("wechat_code_expired")
             return
@@ -123,7 +124,7 @@ class Binder:
             reply.say("wechat_code_wrong", {"left": self.attempts - failures})
             return
         await tx.save_code(replace(state, code_hash="", failures=failures, locked_until=now + self.lock))
-        await tx.scrub_outbox_params(state.outbox_key, SPENT)
+        await tx.void_outbox_params(state.outbox_key, SPENT, now)
         await record(tx, now, "wechat_bind_locked", state.openid, state.user_id, failures=failures,
                      until=(now + self.lock).isoformat())
         reply.say("wechat_locked", {"minutes": self._minutes(now + self.lock, now)})

@@ -70,14 +70,12 @@ async def _event(tx: Tx, msg: Received, user: User | None, reply: Reply, now: da
 
 
 async def _unbound(tx: Tx, msg: Received, reply: Reply, binder: Binder, services: Services) -> None:
-    result = understanding.parse(msg.text, places=services.places)
-    command = result.command
-    if command is not None and command.name == "bind":
-        if command.args:
-            await binder.request_code(tx, msg, command.args[0], reply)
-        else:
-            reply.say("wechat_bind_usage")
+    command = understanding.parse(msg.text, places=services.places).command
+    if command is not None and command.name == "bind" and command.args:
+        await binder.request_code(tx, msg, command.args[0], reply)
     elif command is not None and command.name == "code" and command.args:
         await binder.confirm_code(tx, msg, command.args[0], reply)
+    elif BIND.match(msg.text):
+        reply.say("wechat_bind_usage")      # 绑定 without a readable phone number
     else:
         reply.say("wechat_unbound")
