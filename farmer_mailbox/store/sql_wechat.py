@@ -13,12 +13,22 @@ from datetime import datetime
 
 import aiosqlite
 
+from farmer_mailbox.alerts.model import Alert
 from farmer_mailbox.clock import from_db, to_db
 from farmer_mailbox.models import User
+from farmer_mailbox.outbox_policy import priority_for
+from farmer_mailbox.store.sql_alerts import audience_where
 from farmer_mailbox.store.sql_outbox import Claimed
 from farmer_mailbox.store.sql_users import UserReads
 
 _WAITING = "('queued', 'errored')"
+_FANOUT_SQL = (
+    "INSERT OR IGNORE INTO outbox (idem_key, purpose, priority, urgent, channel, address, user_id, template_key, "
+    "params, due_at, expires_at, created_at, alert_id) "
+    "SELECT 'alert:' || ? || ':' || u.id || ':wechat', 'alert', ?, 1, 'wechat', b.openid, u.id, ?, ?, ?, ?, ?, ? "
+    "FROM users u JOIN wechat_bindings b ON b.user_id = u.id "
+    "WHERE b.subscribed = 1 AND (? OR b.last_inbound_at > ?) AND {where}"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +223,20 @@ class WechatWrites(WechatReads):
             "UPDATE outbox SET channel = 'sms', route_index = 0, address = (SELECT phone FROM users u "
             "WHERE u.id = outbox.user_id) WHERE channel = 'wechat' AND address = ? AND user_id IS NOT NULL "
             f"AND status IN {_WAITING}", (openid,))
+
+    async def fan_out_wechat(self, alert: Alert, now: datetime, window_start: datetime, by_template: bool,
+                             ids: tuple[int, int] | None = None) -> int:
+        """WeChat copies of an urgent alert for its audience's bound, subscribed users reachable now
+        (inside the window, or any when the kind has a template message); return rows added."""
+        due = max(alert.send_at, now)
+        head = (alert.id, priority_for("alert", True), alert.template_key,
+                json.dumps(dict(alert.params), ensure_ascii=False, separators=(",", ":")), to_db(due),
+                to_db(alert.expires_at), to_db(now), alert.id, int(by_template), to_db(window_start))
+        added = 0
+        for region in alert.target.regions:
+            where, params = audience_where(alert.target, region, by_rowid=ids is not None, ids=ids)
+            added += await self._exec(_FANOUT_SQL.format(where=where), (*head, *params))
+        return added
 
     async def fallback_to_sms(self, outbox_ids: Sequence[int], now: datetime) -> int:
         """Queue an SMS copy (key + ':sms') of failed non-SMS messages to active users; return rows added."""

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from farmer_mailbox import wording
+from farmer_mailbox.alerts.model import AlertDraft, Kind, Severity
 from farmer_mailbox.clock import ManualClock
+from farmer_mailbox.models import Channel
 from farmer_mailbox.outbox import Message
 from tests.wechat.conftest import Start
 from tests.wechat.service_rig import WechatRig
@@ -112,3 +116,32 @@ async def test_an_answer_stays_on_the_channel_asked(start: Start) -> None:
         await rig.runtime.inbox.drain()
         await rig.deliver()
         assert [(s.to, s.text) for s in rig.sms.sent] == [(PHONE, HELP)] and rig.api.texts == []
+
+
+async def test_an_urgent_alert_fans_out_to_wechat_too_and_costs_only_its_sms(start: Start,
+                                                                           clock: ManualClock) -> None:
+    async with start() as rig:
+        user_id = await bound(rig)
+        sms_only = await rig.register("13900000018", name="孙丽")
+        lapsed = await rig.register("13900000019", name="周强")
+        await rig.bind("o_lapsed_0000000000000000000", "13900000019")
+        await rig.event("o_lapsed_0000000000000000000", "unsubscribe")
+        alerts = rig.runtime.alerts
+        operator = await rig.runtime.services.accounts.actor_for(None, Channel.CLI)
+        alert, _ = await alerts.service.create(operator, AlertDraft(
+            kind=Kind.WEATHER, severity=Severity.RED, template_key="weather_warning", params=WARNING,
+            regions=("330282",)))
+        assert alert.urgent
+        await alerts.fanout.fan_out(alert.id)
+        store = rig.runtime.services.store
+        keys = {f"alert:{alert.id}:{uid}{suffix}" for uid in (user_id, sms_only, lapsed) for suffix in ("", ":wechat")}
+        found = {key: row.address for key in keys if (row := await store.outbox_by_key(key)) is not None}
+        assert found == {f"alert:{alert.id}:{user_id}": PHONE, f"alert:{alert.id}:{user_id}:wechat": OPENID,
+                         f"alert:{alert.id}:{sms_only}": "13900000018", f"alert:{alert.id}:{lapsed}": "13900000019"}
+        await rig.deliver()
+        await alerts.fanout.finish()
+        done = await store.get_alert(alert.id)
+        assert done is not None and done.recipients == 3
+        assert (await store.alert_progress(alert.id)).sent == 3        # SMS copies: what is billed
+        assert rig.api.texts == [(OPENID, wording.render("weather_warning", WARNING))]
+        assert done.status.value == "sent" and done.cost_yuan == pytest.approx(3 * done.price * done.segments)

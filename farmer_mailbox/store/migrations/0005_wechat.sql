@@ -29,3 +29,9 @@ CREATE TABLE wechat_codes (
     failures      INTEGER NOT NULL DEFAULT 0,
     locked_until  TEXT
 ) WITHOUT ROWID;
+
+-- Urgent alerts go by WeChat too: a copy `alert:<id>:<user>:wechat` beside the SMS one, under the
+-- same alert (cancelled, re-texted and waited for with it). Costs and progress count SMS copies
+-- only, so the alert index gains the channel and still answers those counts alone.
+DROP INDEX outbox_alert;
+CREATE INDEX outbox_alert ON outbox(alert_id, status, channel) WHERE alert_id IS NOT NULL;
