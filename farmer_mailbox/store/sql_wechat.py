@@ -1,4 +1,5 @@
-"""SQL for the WeChat channel: openid bindings, binding codes, passive replies, channel fallback.
+"""SQL for the WeChat channel: openid bindings, binding codes, passive replies, SMS fallback, and the
+WeChat copies of urgent alerts.
 
 Replies to an inbound message carry the idempotency key `in:<inbound id>:<n>` (conversation.Reply);
 the passive-reply queries select them by key range on the unique index, never by LIKE.

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from farmer_mailbox import wording
 from farmer_mailbox.clock import Clock
@@ -33,6 +34,7 @@ from farmer_mailbox.store.sql_outbox import Outcome
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
+T = TypeVar("T")
 
 
 class PassiveReplies:
@@ -42,7 +44,7 @@ class PassiveReplies:
                  wake_outbox: Callable[[], None]) -> None:
         self.store, self.inbox, self.clock = store, inbox, clock
         self.gateway, self.budget, self.wake_outbox = gateway, budget, wake_outbox
-        self._running: set[asyncio.Future[None]] = set()
+        self._running: set[asyncio.Future[Any]] = set()
 
     async def answer(self, inbound_id: int, openid: str, started: float) -> str | None:
         """The passive reply text for an inbound message, or None (answer "success" instead).
@@ -52,22 +54,27 @@ class PassiveReplies:
         loop = asyncio.get_running_loop()
         left = max(0.0, started + self.budget - loop.time())
         hold_until = self.clock.now() + timedelta(seconds=left)
-        work = asyncio.ensure_future(self._process(inbound_id, openid, hold_until))
-        self._running.add(work)
-        work.add_done_callback(self._finished)
+        work = self._track(self._process(inbound_id, openid, hold_until))
         try:
             await asyncio.wait_for(asyncio.shield(work), timeout=left)
         except TimeoutError:
             log.info("wechat: inbound %d not answered within %.1f s; the reply goes by the API", inbound_id,
                      self.budget)
             return None
-        # shielded: a claim that commits must also be returned (else a retry re-serves it)
-        return await asyncio.shield(self.claim(inbound_id, openid))
+        # Database work is never cancelled half-way: should this handler be cancelled, the claim still
+        # completes, and WeChat's retry of the push is answered with the reply it claimed.
+        return await asyncio.shield(self._track(self.claim(inbound_id, openid)))
 
-    def _finished(self, work: asyncio.Future[None]) -> None:
+    def _track(self, work: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
+        future = asyncio.ensure_future(work)
+        self._running.add(future)
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, work: asyncio.Future[Any]) -> None:
         self._running.discard(work)
         if not work.cancelled() and work.exception() is not None:
-            log.error("wechat: processing for a passive reply failed", exc_info=work.exception())
+            log.error("wechat: passive-reply work failed", exc_info=work.exception())
 
     async def _process(self, inbound_id: int, openid: str, hold_until: datetime) -> None:
         async def hold(tx: Tx, msg: Received) -> None:
