@@ -167,6 +167,24 @@ class WeatherSection:
     digest_time: str = _opt("18:00", "local time the daily forecast goes to users who asked for it", _hhmm)
 
 
+def _passive_budget(value: float) -> str | None:
+    return None if 0 <= value <= 4.5 else "seconds from 0 to 4.5 (WeChat gives up after 5)"
+
+
+@dataclass(frozen=True)
+class WechatSection:
+    """The WeChat Official Account channel (credentials live in its [gateways.NAME] table)."""
+
+    gateway: str = _opt("", "the wechat gateway serving /wechat (empty: the only one configured)")
+    passive_reply_seconds: float = _opt(3.5, "wait this long for an answer to return it as a passive reply",
+                                        _passive_budget)
+    window_hours: float = _opt(48.0, "customer-service window after a user's last WeChat message", _positive)
+    code_minutes: float = _opt(10.0, "a binding code expires after this many minutes", _positive)
+    code_attempts: int = _opt(5, "wrong binding codes before binding is locked for the openid", _positive)
+    lock_minutes: float = _opt(60.0, "how long binding stays locked after too many wrong codes", _positive)
+    code_resend_seconds: float = _opt(60.0, "an openid may ask for a new code this often", _non_negative)
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole configuration; `gateways` maps a gateway name to its raw options."""
@@ -179,6 +197,7 @@ class Config:
     matching: MatchingSection = field(default_factory=MatchingSection)
     alerts: AlertsSection = field(default_factory=AlertsSection)
     weather: WeatherSection = field(default_factory=WeatherSection)
+    wechat: WechatSection = field(default_factory=WechatSection)
     gateways: Mapping[str, Mapping[str, Any]] = field(
         default_factory=lambda: {"console": {"type": "console"}}
     )

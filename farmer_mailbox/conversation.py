@@ -24,6 +24,7 @@ from farmer_mailbox.replies import Reply
 from farmer_mailbox.store import NewRecord, Reads, Received, Tx
 from farmer_mailbox.text.models import Command, ParseResult
 from farmer_mailbox.validation import ValidationError
+from farmer_mailbox.wechat import messages as wechat
 
 if TYPE_CHECKING:
     from farmer_mailbox.alerts.digest import ForecastService
@@ -64,9 +65,11 @@ class Conversation:
         return user.id if user else None
 
     async def sender(self, reads: Reads, channel: str, sender: str) -> User | None:
-        """Find the user for an address on a channel (phone for SMS)."""
+        """Find the user for an address on a channel (phone for SMS, bound openid for WeChat)."""
         if channel == Channel.SMS.value:
             return await reads.user_by_phone(sender[-11:] if sender.isdigit() else sender)
+        if channel == Channel.WECHAT.value:
+            return await reads.user_by_openid(sender)
         return None
 
     async def prepare(self, msg: Received) -> Prepared:
@@ -89,9 +92,11 @@ class Conversation:
         prepared = prepared or await self.prepare(msg)
         user = await self.sender(tx, msg.channel, msg.sender)
         reply = Reply.to_inbound(msg, user)
-        await self._dispatch(tx, user, reply, prepared)
-        if reply.messages:
-            await tx.enqueue(self.outbox.rows(reply.messages))
+        # WeChat: events, binding, 解绑 (farmer_mailbox/wechat); a bound user's other messages go on.
+        if not (msg.channel == Channel.WECHAT.value and await wechat.handle(tx, msg, user, reply, self.services)):
+            await self._dispatch(tx, user, reply, prepared)
+        if reply.messages:   # routed per user: WeChat or SMS (wechat/preference.py)
+            await self.outbox.enqueue(tx, reply.messages, answering=(msg.channel, msg.sender))
 
     def settle(self, committed: bool) -> None:
         """The message's savepoint was released (or rolled back): publish (or drop) its index changes."""

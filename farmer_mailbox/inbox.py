@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from farmer_mailbox.conversation import Conversation, Prepared
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 BATCH = 200
 Work = tuple[Received, Prepared | None]
 TX_BUDGET = 0.05   # seconds of work per inbox transaction before the writer is let go
+AfterHook = Callable[[Tx, Received], Awaitable[None]]
 
 
 class Inbox:
@@ -43,8 +44,13 @@ class Inbox:
         """Tell an idle processor there is work."""
         self._wake.set()
 
-    async def receive(self, gateway: str, channel: str, items: Sequence[InboundSms]) -> list[int]:
-        """Commit inbound messages (duplicates skipped) and wake the processor; return new ids."""
+    async def receive(self, gateway: str, channel: str, items: Sequence[InboundSms], *,
+                      wake: bool = True) -> list[int]:
+        """Commit inbound messages (duplicates skipped) and wake the processor; return new ids.
+
+        `wake=False` when the caller processes them itself (`process_ids`); the processor's poll
+        still picks them up should the caller not get to it.
+        """
         now = self.services.clock.now()
         new_ids: list[int] = []
         async with self.services.store.transaction() as tx:
@@ -58,7 +64,7 @@ class Inbox:
                 )
                 if inbound_id is not None:
                     new_ids.append(inbound_id)
-        if new_ids:
+        if new_ids and wake:
             self.wake()
         return new_ids
 
@@ -101,25 +107,44 @@ class Inbox:
         self.outbox.wake()
         return len(pending)
 
-    async def _process_some(self, work: list[Work]) -> list[Work]:
+    async def _process_some(self, work: list[Work], then: AfterHook | None = None) -> list[Work]:
         """Process messages in one transaction until TX_BUDGET seconds pass; return the rest.
 
         Short transactions let webhooks (which need the single writer to commit what they
         receive) get in between, so providers get their answer in milliseconds, not seconds.
+        A message processed meanwhile by someone else (`process_ids`) is skipped: what is
+        pending is read again as the writer. `then` runs after each message, in the same
+        transaction.
         """
         started = time.monotonic()
         done = 0
         try:
             async with self.services.store.transaction() as tx:
+                still = {m.id for m in await tx.pending_inbound_among([m.id for m, _ in work])}
                 for msg, ready in work:
-                    await self._process_one(tx, msg, ready)
                     done += 1
+                    if msg.id not in still:
+                        continue
+                    await self._process_one(tx, msg, ready)
+                    if then is not None:
+                        await then(tx, msg)
                     if time.monotonic() - started > TX_BUDGET:
                         break
         except BaseException:
             await self.conversation.recover()  # settled index changes may not have been committed
             raise
         return work[done:]
+
+    async def process_ids(self, ids: Sequence[int], then: AfterHook | None = None) -> int:
+        """Process these messages now if still pending (a webhook waiting for the answer); `then`
+        runs after each, in the same transaction. Return how many were processed here."""
+        pending = await self.services.store.pending_inbound_among(ids)
+        work = [(msg, await self._prepare(msg)) for msg in pending]
+        while work:
+            work = await self._process_some(work, then)
+        self.processed += len(pending)
+        self.outbox.wake()
+        return len(pending)
 
     async def drain(self) -> int:
         """Process until nothing is pending (tests and replays); return how many."""

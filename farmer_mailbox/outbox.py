@@ -28,8 +28,9 @@ from farmer_mailbox.outbox_policy import (
     plan_retry,
     priority_for,
 )
-from farmer_mailbox.store import Store
+from farmer_mailbox.store import Store, Tx
 from farmer_mailbox.store.sql_outbox import Claimed, NewOutbound, Outcome
+from farmer_mailbox.wechat.preference import ChannelPreference
 from farmer_mailbox.workers import wait_for_work
 from gateways import DeliveryReceipt, OutboundSms, SendError
 from gateways.common import billed_segments
@@ -56,6 +57,16 @@ class Message:
     ref: str = ""
 
 
+def _sms_fallbacks(claimed: Sequence[Claimed], outcomes: Sequence[Outcome]) -> list[int]:
+    """Rows failed for good on another channel (WeChat) that should go again by SMS to the user.
+
+    Urgent rows are left out: they were enqueued with an SMS copy already.
+    """
+    urgent = {c.id for c in claimed if c.urgent}
+    return [o.id for o in outcomes
+            if o.status == "failed" and o.channel != "sms" and o.user_id is not None and o.id not in urgent]
+
+
 class Outbox:
     """Enqueue, dispatch and receipt handling over the store and the gateway router."""
 
@@ -68,6 +79,7 @@ class Outbox:
         self._rng = rng or random.Random()
         self._wake = asyncio.Event()
         self._max_age = timedelta(hours=self.cfg.max_age_hours)
+        self.preference = ChannelPreference.build(config, router)
         self.dispatched = 0
 
     # --- enqueue -----------------------------------------------------------------------------
@@ -91,10 +103,16 @@ class Outbox:
         now = self.clock.now()
         return [self.row(m, now) for m in messages]
 
+    async def enqueue(self, tx: Tx, messages: Sequence[Message], *, answering: tuple[str, str] | None = None) -> int:
+        """Route messages to each user's channel (WeChat or SMS, see wechat.preference), then add
+        them in `tx`; `answering` is the (channel, sender) whose direct answers stay put. Rows added."""
+        routed = await self.preference.route(tx, messages, self.clock.now(), answering)
+        return await tx.enqueue(self.rows(routed))
+
     async def send_now(self, *messages: Message) -> int:
         """Enqueue messages in their own transaction and wake the dispatcher; return rows added."""
         async with self.store.transaction() as tx:
-            added = await tx.enqueue(self.rows(messages))
+            added = await self.enqueue(tx, messages)
         self.wake()
         return added
 
@@ -136,6 +154,7 @@ class Outbox:
         outcomes = held + list(await asyncio.gather(*(bounded(c) for c in to_send)))
         async with self.store.transaction() as tx:
             await tx.record_outcomes(outcomes)
+            await tx.fallback_to_sms(_sms_fallbacks(claimed, outcomes), self.clock.now())
         self.dispatched += sum(1 for o in outcomes if o.status == "sent")
         return len(claimed)
 
@@ -176,17 +195,18 @@ class Outbox:
         name = route[min(c.route_index, len(route) - 1)]
         gateway = self.router.gateway(name)
         text = wording.render(c.template_key, c.params)
+        shown = wording.render_for_record(c.template_key, c.params)   # one-time codes masked
         segments = billed_segments(gateway.capabilities().signature, text)
         await self.router.limiter(name).acquire()
         sms = OutboundSms(c.id, c.address, c.template_key, c.params, text, c.idem_key)
         try:
             result = await gateway.send(sms)
         except SendError as exc:
-            return self._after_error(c, name, route, text, exc.code, exc.message, exc.retryable)
+            return self._after_error(c, name, route, shown, exc.code, exc.message, exc.retryable)
         except Exception as exc:  # a gateway bug must not lose the message: retry it
             log.exception("gateway %s raised while sending outbox %d", name, c.id)
-            return self._after_error(c, name, route, text, type(exc).__name__, str(exc), True)
-        return self._final(c, "sent", "", gateway=name, text=text,
+            return self._after_error(c, name, route, shown, type(exc).__name__, str(exc), True)
+        return self._final(c, "sent", "", gateway=name, text=shown,
                            external_id=result.external_ids[0] if result.external_ids else None,
                            segments=result.segments or segments)
 

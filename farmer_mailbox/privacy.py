@@ -48,6 +48,7 @@ class IdVault:
     def __init__(self, master_key: bytes) -> None:
         self._aead = AESGCM(_derive(master_key, b"farmer-mailbox id-encrypt v1"))
         self._hash_key = _derive(master_key, b"farmer-mailbox id-hash v1")
+        self._mac_key = _derive(master_key, b"farmer-mailbox mac v1")
 
     @classmethod
     def from_text(cls, key_text: str) -> IdVault:
@@ -69,6 +70,10 @@ class IdVault:
     def lookup_hash(self, id_number: str) -> str:
         """Keyed hash of a normalised ID number, for uniqueness checks without decrypting."""
         return hmac.new(self._hash_key, id_number.upper().encode(), hashlib.sha256).hexdigest()
+
+    def mac(self, purpose: str, text: str) -> str:
+        """Keyed hash of short secrets (one-time codes): worthless to whoever reads the database alone."""
+        return hmac.new(self._mac_key, f"{purpose}\0{text}".encode(), hashlib.sha256).hexdigest()
 
 
 def mask_id(id_number: str) -> str:

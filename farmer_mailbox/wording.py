@@ -21,6 +21,7 @@ class Template:
     segments: int = 1
     samples: Mapping[str, str] = field(default_factory=dict)
     urgent: bool = False
+    secret: tuple[str, ...] = ()   # params the message record shows as ****** (one-time codes)
 
 
 def _t(key: str, text: str, segments: int = 1, **samples: str) -> Template:
@@ -140,12 +141,44 @@ _ALL += [
     _t("bind_in_wechat", "绑定微信请在公众号里发“绑定+手机号”。", 1),
 ]
 
+# --- WeChat Official Account (issue 7; farmer_mailbox/wechat) ---------------------------------
+# bind_code goes by SMS (1 segment with the signature). The others answer in WeChat, where no
+# segments are billed; their budgets are kept to SMS sizes anyway so they read well on a phone.
+_ALL += [
+    Template("bind_code", "农民信箱微信绑定验证码{code},{minutes}分钟内有效。如非本人操作请忽略,切勿告诉他人。", 1,
+             samples={"code": "123456", "minutes": "10"}, secret=("code",)),
+    _t("wechat_welcome", "欢迎关注农民信箱!已实名登记的农户请发“绑定 手机号”,如:绑定 13912345678,"
+                         "验证码会短信发到您的手机。还没登记的请带身份证到本村联络点登记。", 2),
+    _t("wechat_welcome_back", "欢迎回来!本微信已绑定{phone_masked},发“卖/买+产品+数量”登记供求,回BZ看帮助。", 1,
+       phone_masked="139****5678"),
+    _t("wechat_unbound", "请先绑定实名账号:发“绑定 手机号”,如:绑定 13912345678。还没登记的请带身份证到本村联络点登记。",
+       1),
+    _t("wechat_bind_usage", "请发“绑定”加上您登记的手机号,如:绑定 13912345678。", 1),
+    _t("wechat_code_sent", "如{phone_masked}已在农民信箱实名登记,验证码已短信发出,"
+                           "请在{minutes}分钟内把6位验证码发到这里。", 1, phone_masked="139****5678", minutes="10"),
+    _t("wechat_code_wait", "验证码刚发过,请{seconds}秒后再试。", 1, seconds="60"),
+    _t("wechat_code_wrong", "验证码不对,还可以再试{left}次。", 1, left="4"),
+    _t("wechat_code_expired", "验证码已过期或没有申请,请重新发“绑定 手机号”。", 1),
+    _t("wechat_locked", "验证码错误次数太多,绑定已锁定,请{minutes}分钟后再试。", 1, minutes="60"),
+    _t("wechat_bound", "绑定成功!本微信已绑定{name}({phone_masked}),消息和短信一样处理。发BZ看帮助,发“解绑”可解除。", 1,
+       name="欧阳娜仁托娅", phone_masked="139****5678"),
+    _t("wechat_already_bound", "本微信已绑定{phone_masked}。如要换绑,请先发“解绑”。", 1, phone_masked="139****5678"),
+    _t("wechat_unbind_ok", "已解除本微信与{phone_masked}的绑定,短信照常收发。", 1, phone_masked="139****5678"),
+    _t("wechat_text_only", "暂时只能看懂文字消息,请用文字发送。发BZ看帮助。", 1),
+]
+
 TEMPLATES: dict[str, Template] = {t.key: t for t in _ALL}
 
 
 def render(key: str, params: Mapping[str, str]) -> str:
     """Render a template with its named parameters (a missing one raises KeyError)."""
     return TEMPLATES[key].text.format_map(dict(params))
+
+
+def render_for_record(key: str, params: Mapping[str, str]) -> str:
+    """Render a template as the message record keeps it: secret params (codes) masked."""
+    secret = TEMPLATES[key].secret
+    return render(key, {k: "******" if k in secret else v for k, v in params.items()})
 
 
 # Reasons shown to staff (CLI, API, SMS registration replies). Keep each short: an SMS reply

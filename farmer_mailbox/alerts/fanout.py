@@ -15,6 +15,7 @@ from datetime import datetime
 
 from farmer_mailbox.clock import Clock
 from farmer_mailbox.store import NewRecord, Store, Tx
+from farmer_mailbox.wechat.preference import ChannelPreference
 
 from .costs import cost_of
 from .model import Alert, Status
@@ -26,9 +27,11 @@ log = logging.getLogger(__name__)
 class Fanout:
     """The fan-out and closing jobs; every method is safe to run again or concurrently."""
 
-    def __init__(self, store: Store, clock: Clock, *, chunk: int, wake: Callable[[], None] | None = None) -> None:
+    def __init__(self, store: Store, clock: Clock, *, chunk: int, wake: Callable[[], None] | None = None,
+                 wechat: ChannelPreference | None = None) -> None:
         self.store, self.clock, self.chunk = store, clock, chunk
         self.wake = wake or (lambda: None)
+        self.wechat = wechat or ChannelPreference()   # urgent alerts also go by WeChat when configured
 
     async def tick(self) -> int:
         """The periodic job: fan out what is due, then close what is done; return rows enqueued."""
@@ -78,10 +81,13 @@ class Fanout:
             last = await tx.max_user_id()
             if alert.fanout_cursor > 0 or alert.recipients >= self.chunk:
                 upto = alert.fanout_cursor + self.chunk
-                added = await tx.fan_out(alert, now, (alert.fanout_cursor, upto))
+                ids: tuple[int, int] | None = (alert.fanout_cursor, upto)
             else:
-                upto = last
-                added = await tx.fan_out(alert, now)
+                upto, ids = last, None
+            added = await tx.fan_out(alert, now, ids)
+            if alert.urgent and self.wechat.wechat:   # a free extra copy; `added` counts SMS recipients
+                await tx.fan_out_wechat(alert, now, now - self.wechat.window,
+                                        alert.template_key in self.wechat.templates, ids)
             await self._advance(tx, alert, now, added, upto, done=upto >= last)
             return added
 

@@ -16,6 +16,7 @@ import httpx
 from farmer_mailbox.config import Config, ConfigError
 from farmer_mailbox.gateway_setup import GatewayRouter
 from farmer_mailbox.services import Services
+from farmer_mailbox.wechat.preference import ChannelPreference
 
 from .digest import ForecastService
 from .fanout import Fanout
@@ -72,7 +73,8 @@ class AlertSystem:
         service = AlertService(services.store, services.tree, config, services.clock,
                                signature=alerts_signature(config, router), expander=expander,
                                canonical=canonical or services.accounts.canonical_interests)
-        fanout = Fanout(services.store, services.clock, chunk=config.alerts.fanout_chunk, wake=wake)
+        fanout = Fanout(services.store, services.clock, chunk=config.alerts.fanout_chunk, wake=wake,
+                        wechat=ChannelPreference.build(config, router) if router is not None else None)
         if forecast_client is None and config.weather.forecast_provider == "open-meteo":
             forecast_client = OpenMeteoClient(client, config.weather.forecast_base_url, config.service.timezone)
         forecasts = ForecastService(services.store, services.tree, forecast_client, services.clock, zone=service.zone,

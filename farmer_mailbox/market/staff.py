@@ -96,7 +96,7 @@ async def _approve(market: Market, actor: Actor, posting_id: int, now: datetime)
         assert opened is not None and poster is not None
         reply = Reply(f"approve:{row.id}", poster.phone, "sms", poster)
         await announce(market, tx, reply, poster, [opened])
-        await tx.enqueue(market.outbox.rows(reply.messages))
+        await market.outbox.enqueue(tx, reply.messages)
     return opened
 
 
@@ -113,7 +113,7 @@ async def hide(market: Market, actor: Actor, posting_id: int, reason: str = "") 
         if poster is not None:
             reply = Reply(f"hide:{row.id}", poster.phone, "sms", poster)
             reply.say("posting_hidden", {"id": row.id})
-            await tx.enqueue(market.outbox.rows(reply.messages))
+            await market.outbox.enqueue(tx, reply.messages)
         hidden = await tx.get_posting(row.id)
         assert hidden is not None
     market.book.index.remove(row.id)

@@ -55,7 +55,7 @@ async def remind(market: Market, now: datetime) -> int:
                 params={"what": what(described(row)), "id": str(row.id), "date": market.date_text(row.expires_at),
                         "days": str(market.cfg.posting_days)},
                 expires_at=row.expires_at))
-        await tx.enqueue(market.outbox.rows(messages))
+        await market.outbox.enqueue(tx, messages)
     return len(rows)
 
 
@@ -90,7 +90,7 @@ async def digest(market: Market, now: datetime) -> int:
     if not messages:
         return 0
     async with market.services.store.transaction() as tx:
-        return await tx.enqueue(market.outbox.rows(messages))
+        return await market.outbox.enqueue(tx, messages)
 
 
 async def upkeep(market: Market) -> UpkeepResult:

@@ -131,9 +131,9 @@ class AlertReads(SqlBase):
         return [r[0] for r in rows]
 
     async def alert_progress(self, alert_id: int) -> Progress:
-        """Copies of an alert per outbox state (reads the (alert_id, status) index only)."""
+        """SMS copies of an alert per outbox state (reads the alert index only; WeChat copies are free)."""
         rows = await self._all(
-            "SELECT status, COUNT(*) FROM outbox WHERE alert_id = ? GROUP BY status", (alert_id,))
+            "SELECT status, COUNT(*) FROM outbox WHERE alert_id = ? AND channel = 'sms' GROUP BY status", (alert_id,))
         return Progress({r[0]: int(r[1]) for r in rows})
 
     async def alert_has_waiting(self, alert_id: int) -> bool:
@@ -236,10 +236,11 @@ class AlertWrites(SqlBase):
         return added
 
     async def count_alert_rows(self, alert_id: int, statuses: Sequence[str]) -> int:
-        """Copies of an alert in the given outbox states."""
+        """SMS copies of an alert in the given outbox states (what is billed)."""
         marks = ",".join("?" * len(statuses))
         return int(await self._value(
-            f"SELECT COUNT(*) FROM outbox WHERE alert_id = ? AND status IN ({marks})", (alert_id, *statuses)))
+            f"SELECT COUNT(*) FROM outbox WHERE alert_id = ? AND status IN ({marks}) AND channel = 'sms'",
+            (alert_id, *statuses)))
 
     async def retext_waiting(self, alert_id: int, params: Mapping[str, str], expires_at: datetime) -> int:
         """Give copies not yet sent new parameters and expiry (a warning continued); return how many."""

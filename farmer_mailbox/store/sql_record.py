@@ -103,6 +103,15 @@ class RecordReads(SqlBase):
         )
         return [_received(r) for r in rows]
 
+    async def pending_inbound_among(self, ids: Sequence[int]) -> list[Received]:
+        """Those of the given inbound messages still waiting for processing, oldest first."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = await self._all(
+            f"SELECT * FROM inbound WHERE id IN ({marks}) AND status = 'received' ORDER BY id", list(ids))
+        return [_received(r) for r in rows]
+
     async def count_pending_inbound(self) -> int:
         """How many inbound messages wait for processing."""
         return int(await self._value("SELECT COUNT(*) FROM inbound WHERE status = 'received'"))

@@ -24,6 +24,7 @@ from farmer_mailbox.store.sql_outbox import OutboxReads, OutboxWrites
 from farmer_mailbox.store.sql_record import RecordReads
 from farmer_mailbox.store.sql_regions import RegionReads, RegionWrites
 from farmer_mailbox.store.sql_users import UserReads, UserWrites
+from farmer_mailbox.store.sql_wechat import WechatReads, WechatWrites
 
 log = logging.getLogger(__name__)
 _PRAGMAS = (
@@ -55,8 +56,8 @@ async def _connect(path: str) -> aiosqlite.Connection:
     return conn
 
 
-class SqliteTx(UserReads, UserWrites, RegionReads, RegionWrites, RecordReads, OutboxReads, OutboxWrites,
-               AlertReads, AlertWrites, MarketReads, MarketWrites):
+class SqliteTx(WechatWrites, UserReads, UserWrites, RegionReads, RegionWrites, RecordReads, OutboxReads,
+               OutboxWrites, AlertReads, AlertWrites, MarketReads, MarketWrites):
     """One write transaction: every read and write method runs on the writer connection."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -78,7 +79,7 @@ class SqliteTx(UserReads, UserWrites, RegionReads, RegionWrites, RecordReads, Ou
         self._head = None
 
 
-class SqliteStore(UserReads, RegionReads, RecordReads, OutboxReads, AlertReads, MarketReads):
+class SqliteStore(WechatReads, UserReads, RegionReads, RecordReads, OutboxReads, AlertReads, MarketReads):
     """The store: reads on the reader connection, writes through `transaction()`."""
 
     def __init__(self, path: str, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
