@@ -232,7 +232,7 @@ class AlertWrites(SqlBase):
         added = 0
         for region in alert.target.regions:
             where, params = audience_where(alert.target, region, by_rowid=ids is not None, ids=ids)
-            added += await self._exec(_FANOUT_SQL.format(where=where), (*head, *params))
+            added += await self._exec_in_thread(_FANOUT_SQL.format(where=where), (*head, *params))
         return added
 
     async def count_alert_rows(self, alert_id: int, statuses: Sequence[str]) -> int:
@@ -272,7 +272,7 @@ class AlertWrites(SqlBase):
                                expires: datetime, now: datetime) -> int:
         """Enqueue one town's forecast to its opted-in active users, once per user and day (in SQL)."""
         low, high = subtree_bounds(town.ljust(12, "0"), CODE_DIGITS[level_of(town.ljust(12, "0"))])
-        return await self._exec(
+        return await self._exec_in_thread(
             "INSERT OR IGNORE INTO outbox (idem_key, purpose, priority, urgent, channel, address, user_id, "
             "template_key, params, due_at, expires_at, created_at) "
             "SELECT 'forecast:' || ? || ':' || u.id, 'alert', ?, 0, 'sms', u.phone, u.id, 'forecast', ?, ?, ?, ? "

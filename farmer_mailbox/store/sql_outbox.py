@@ -196,6 +196,9 @@ class OutboxWrites(RecordWrites):
         thread, without the GIL) writes the previous one.
         """
         before = self._conn.total_changes
+        if self._sync is not None and len(rows) <= _ENQUEUE_CHUNK:
+            self._sync.executemany(_ENQUEUE_SQL, [_outbound_params(r) for r in rows])
+            return self._conn.total_changes - before
         writing: asyncio.Future[aiosqlite.Cursor] | None = None
         for start in range(0, len(rows), _ENQUEUE_CHUNK):
             params = [_outbound_params(r) for r in rows[start:start + _ENQUEUE_CHUNK]]

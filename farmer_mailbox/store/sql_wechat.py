@@ -236,7 +236,7 @@ class WechatWrites(WechatReads):
         added = 0
         for region in alert.target.regions:
             where, params = audience_where(alert.target, region, by_rowid=ids is not None, ids=ids)
-            added += await self._exec(_FANOUT_SQL.format(where=where), (*head, *params))
+            added += await self._exec_in_thread(_FANOUT_SQL.format(where=where), (*head, *params))
         return added
 
     async def fallback_to_sms(self, outbox_ids: Sequence[int], now: datetime) -> int:

@@ -49,7 +49,9 @@ def migration_files() -> list[tuple[int, str, str]]:
 
 
 async def _connect(path: str) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, isolation_level=None)
+    # check_same_thread=False: the writer's connection is also used inline by SqliteTx, only while
+    # the writer lock is held and no aiosqlite call on it is in flight (see SqlBase).
+    conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
     conn.row_factory = aiosqlite.Row
     for pragma in _PRAGMAS:
         await conn.execute(pragma)
@@ -62,20 +64,21 @@ class SqliteTx(WechatWrites, UserReads, UserWrites, RegionReads, RegionWrites, R
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self._sync = conn._conn   # the writer's sqlite3 connection: inline statements (see SqlBase)
         self._head: tuple[int, str] | None = None
 
     async def savepoint(self, name: str) -> None:
         """Open a savepoint, so part of the transaction can be undone alone."""
-        await self._conn.execute(f"SAVEPOINT {name}")
+        await self._exec(f"SAVEPOINT {name}")
 
     async def release(self, name: str) -> None:
         """Keep what was done since the savepoint."""
-        await self._conn.execute(f"RELEASE {name}")
+        await self._exec(f"RELEASE {name}")
 
     async def rollback_to(self, name: str) -> None:
         """Undo what was done since the savepoint (and forget the cached record head)."""
-        await self._conn.execute(f"ROLLBACK TO {name}")
-        await self._conn.execute(f"RELEASE {name}")
+        await self._exec(f"ROLLBACK TO {name}")
+        await self._exec(f"RELEASE {name}")
         self._head = None
 
 
