@@ -23,7 +23,7 @@ from farmer_mailbox.store.sql_market import FoundMatch, NewPosting, PostingRow
 from farmer_mailbox.text.models import ParseResult, Posting
 
 MAX_PER_MESSAGE = 5      # products one message may post
-COUNT_CAP = 99           # "匹配99条" at most: counting further costs time and tells nothing more
+COUNT_CAP = 20           # "匹配20+条" at most: counting further costs time and tells the farmer nothing more
 
 
 def region_of(market: Market, posting: Posting, user: User) -> str:
@@ -90,13 +90,14 @@ async def poster_reply(market: Market, tx: Tx, reply: Reply, row: PostingRow,
     others = await tx.get_postings([posting_id for _, posting_id in listed])
     items = [f"{n}.{market.place(other.region_code)} {what(described(other), with_side=False)}"
              for n, posting_id in listed if (other := others.get(posting_id)) is not None]
+    count = f"{total}+" if total >= COUNT_CAP else str(total)
     params, _ = fit_list("posted_matches", {"what": what(described(row)), "id": str(row.id),
-                                            "count": str(total)}, "items", items, market.signature)
+                                            "count": count}, "items", items, market.signature)
     reply.say("posted_matches", params)
 
 
 def find_matches(market: Market, query: IndexedPosting, limit: int) -> tuple[list[Match], int]:
-    """The best `limit` matches and how many there are (counted up to COUNT_CAP)."""
+    """The best `limit` matches and how many there are (counted up to COUNT_CAP; the replay counts all)."""
     found = market.book.index.iter_matches(query)
     if market.observer is not None:
         everything = list(found)
