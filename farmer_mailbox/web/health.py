@@ -23,6 +23,8 @@ async def healthz(request: web.Request) -> web.Response:
             "outbox": await store.outbox_depths(),
         }
         body["workers"] = {t.get_name(): ("running" if not t.done() else "stopped") for t in runtime.tasks}
+        body["market"] = {"open_postings_indexed": len(runtime.market.book.index)}
+        body["scheduler"] = runtime.alerts.scheduler.status()
         if any(t.done() for t in runtime.tasks) and not runtime.stop_event.is_set():
             body["status"] = "degraded"
     return json_ok(body, status=200 if reachable else 503)
