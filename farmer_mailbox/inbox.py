@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from farmer_mailbox.conversation import Conversation, Prepared
@@ -30,6 +31,16 @@ TX_BUDGET = 0.05   # seconds of work per inbox transaction before the writer is 
 AfterHook = Callable[[Tx, Received], Awaitable[None]]
 
 
+@dataclass
+class _Arrival:
+    """One webhook's messages waiting for the next group commit."""
+
+    gateway: str
+    channel: str
+    items: list[InboundSms]
+    done: asyncio.Future[list[int]]
+
+
 class Inbox:
     """Receives inbound messages and runs them through the conversation."""
 
@@ -38,6 +49,8 @@ class Inbox:
         self.outbox = outbox
         self.conversation = conversation or Conversation(services, outbox)
         self._wake = asyncio.Event()
+        self._arrivals: list[_Arrival] = []
+        self._flusher: asyncio.Task[None] | None = None
         self.processed = 0
 
     def wake(self) -> None:
@@ -48,24 +61,63 @@ class Inbox:
                       wake: bool = True) -> list[int]:
         """Commit inbound messages (duplicates skipped) and wake the processor; return new ids.
 
-        `wake=False` when the caller processes them itself (`process_ids`); the processor's poll
-        still picks them up should the caller not get to it.
+        Webhooks arriving together are committed together (group commit): the first starts a
+        flush, the others join the next one, each gets its ids once its group is committed, so
+        nothing is acknowledged before it is on disk. `wake=False` when the caller processes them
+        itself (`process_ids`); the processor's poll still picks them up should it not get to it.
         """
+        arrival = _Arrival(gateway, channel, list(items), asyncio.get_running_loop().create_future())
+        self._arrivals.append(arrival)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="inbox-receive")
+        new_ids = await asyncio.shield(arrival.done)
+        if new_ids and wake:
+            self.wake()
+        return new_ids
+
+    async def _flush(self) -> None:
+        """Commit every waiting arrival, a group per transaction, each in its own savepoint."""
+        while self._arrivals:
+            group, self._arrivals = self._arrivals, []
+            results: list[tuple[_Arrival, list[int] | BaseException]] = []
+            try:
+                async with self.services.store.transaction() as tx:
+                    for arrival in group:
+                        results.append((arrival, await self._record(tx, arrival)))
+            except BaseException as exc:  # the commit itself failed: nobody's messages are stored
+                for arrival in group:
+                    if not arrival.done.done():
+                        arrival.done.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for arrival, outcome in results:
+                if isinstance(outcome, BaseException):
+                    arrival.done.set_exception(outcome)
+                else:
+                    arrival.done.set_result(outcome)
+
+    async def _record(self, tx: Tx, arrival: _Arrival) -> list[int] | BaseException:
+        """Store one webhook's messages; an error undoes that webhook's part only."""
         now = self.services.clock.now()
         new_ids: list[int] = []
-        async with self.services.store.transaction() as tx:
-            for item in items:
-                user_id = await self.conversation.sender_user_id(tx, channel, item.sender)
+        await tx.savepoint("arrival")
+        try:
+            for item in arrival.items:
+                user_id = await self.conversation.sender_user_id(tx, arrival.channel, item.sender)
                 inbound_id = await tx.record_inbound(
-                    NewRecord(kind="inbound", channel=channel, at=item.received_at or now, user_id=user_id,
-                              address=item.sender, text=item.text, gateway=gateway,
+                    NewRecord(kind="inbound", channel=arrival.channel, at=item.received_at or now, user_id=user_id,
+                              address=item.sender, text=item.text, gateway=arrival.gateway,
                               external_id=item.external_id, detail=item.event),
                     recipient=item.recipient, event=item.event,
                 )
                 if inbound_id is not None:
                     new_ids.append(inbound_id)
-        if new_ids and wake:
-            self.wake()
+        except Exception as exc:
+            log.exception("inbound from %s could not be stored", arrival.gateway)
+            await tx.rollback_to("arrival")
+            return exc
+        await tx.release("arrival")
         return new_ids
 
     async def _process_one(self, tx: Tx, msg: Received, prepared: Prepared | None) -> None:
