@@ -4,6 +4,8 @@ liaison; liaisons approve or hide within their villages; every action is on the 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from farmer_mailbox.market import staff
 from farmer_mailbox.market.moderation import REASON_FLAGGED, REASON_PHONE, REASON_URL, hold_reason
@@ -83,3 +85,12 @@ async def test_changes_made_by_another_process_reach_the_book(market: Market, ma
     assert 1 not in market.runtime.market.book.index
     assert (await market.upkeep()).synced >= 1
     assert 1 in market.runtime.market.book.index
+
+
+@given(st.text(max_size=200), st.lists(st.from_regex(r"1[3-9]\d{9}", fullmatch=True), max_size=3))
+def test_the_senders_own_number_never_holds_a_posting(text: str, others: list[str]) -> None:
+    own = "13900000011"
+    reason = hold_reason(text, [own], own, flagged=False)
+    assert reason in ("", REASON_URL)
+    assert hold_reason(text, [own, *others], own, flagged=False) in (
+        "", REASON_URL, REASON_PHONE if any(o != own for o in others) else "")
