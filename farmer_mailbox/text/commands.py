@@ -25,6 +25,8 @@ _WORDS = {
     "ask": ("问专家", "提问", "咨询专家"),
     "reply": ("回复",),
     "bind": ("绑定",),
+    "renew": ("续期", "延期"),
+    "no": ("不同意", "拒绝"),
 }
 _OPT_OUT = re.compile(
     r"退订|(?<![a-z])td(?![a-z])|^(?:取消订阅|unsubscribe|stop)$|不要再发|别再发|别发了|不要发了|停止发送|拒收"
@@ -45,9 +47,11 @@ def _opens(alternatives: str, tail: str) -> re.Pattern[str]:
 
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("help", _opens(f"{_latin('bz')}|help|帮助|菜单|使用说明|怎么用|[?？]+", _END)),
-    ("mine", _opens(f"{_latin('wd')}|我的(?:信息|发布|信箱|帖子)?|我发布的", _END)),
+    ("mine", _opens(f"{_latin('wd')}|我的(?:信息|发布|信箱|帖子)?|我发布的", f"(?:{_NUM})?{_END}")),
     ("code", re.compile(r"^(?P<n>\d{6})$")),
-    ("yes", _opens("y|yes|ok|是|是的|同意|确认|好的", _END)),
+    ("no", _opens("n|no|不同意|拒绝", f"(?:{_NUM})?{_END}")),
+    ("yes", _opens("y|yes|ok|是|是的|同意|确认|好的", f"(?:{_NUM})?{_END}")),
+    ("renew", _opens(f"{_latin('xq')}|续期|延期", f"(?:{_NUM})?{_END}")),
     ("reply", _opens(f"{_latin('hf')}|回复", r"(?P<n>\d{1,6})\s*[:,]?\s*(?P<rest>.*)$")),
     ("cancel", _opens(f"{_latin('cx')}|撤销|撤回|删除", f"(?:{_NUM})?{_END}")),
     ("contact", _opens(f"{_latin('lx')}|联系", f"(?:{_NUM})?{_END}")),
@@ -63,6 +67,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 # Any way a command can open a message: a cheap gate before trying each command's pattern.
 _OPENERS = re.compile(
     r"^(?:[a-z]{1,4}(?![a-z])|\d{6}$|[?？]|帮助|菜单|使用说明|怎么用|我的|我发布的|是|同意|确认|好的|回复|撤销|撤回|删除"
+    r"|不同意|拒绝|续期|延期"
     r"|联系|绑定|查天气|天气|查价|价格|查行情|行情|订阅|关注|注册|问|咨询专家|提问)"
 )
 
@@ -103,9 +108,9 @@ def _build(
     groups = match.groupdict()
     number = _number(groups.get("n"))
     rest = (groups.get("rest") or "").strip()
-    if name in ("help", "mine", "yes"):
+    if name == "help":
         return Command(name)
-    if name in ("code", "cancel", "contact", "bind"):
+    if name in ("code", "cancel", "contact", "bind", "mine", "yes", "no", "renew"):
         return Command(name, (number,) if number else ())
     if name == "reply":
         return Command(name, (number, rest) if rest else (number,)) if number else None
