@@ -60,8 +60,11 @@ def to_db(when: datetime) -> str:
 
 
 def from_db(text: str) -> datetime:
-    """Parse the store's UTC text back into an aware datetime."""
-    return datetime.strptime(text, _DB_FORMAT).replace(tzinfo=UTC)
+    """Parse the store's UTC text back into an aware datetime (fromisoformat: C, ~20x strptime)."""
+    when = datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        raise ValueError(f"time {text!r} from the store has no zone")
+    return when
 
 
 def local(when: datetime, zone: ZoneInfo = SHANGHAI) -> datetime:
