@@ -16,6 +16,7 @@ The `gsm0338` package supplies the codec (``"gsm03.38"``) that decides which cha
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -40,8 +41,15 @@ class SegmentCount:
     segments: int
 
 
+# No character above '€' (U+20AC) is in the alphabet or its extension table, so a Chinese text
+# is told apart in C at its first character instead of by the codec's per-character Python loop.
+_BEYOND_GSM7 = re.compile(r"[^\x00-\u20ac]")
+
+
 def is_gsm7(text: str) -> bool:
     """True when the whole text fits the GSM 03.38 default alphabet plus its extension table."""
+    if _BEYOND_GSM7.search(text):
+        return False
     try:
         text.encode("gsm03.38")
     except UnicodeEncodeError:
@@ -84,16 +92,30 @@ def split(text: str) -> list[str]:
     return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
 
 
+def _parts(text: str, units: int, encoding: Encoding) -> int:
+    """Parts for a text of `units` septets or code units; packs character by character only
+    when some character costs two units (an escape or surrogate pair that must not straddle)."""
+    single, multi = _limits(encoding)
+    if units <= single:
+        return 1
+    if units == len(text):
+        return -(-units // multi)
+    weigh = _gsm7_weight if encoding == "gsm7" else _ucs2_weight
+    return len(_part_starts([weigh(char) for char in text], single, multi))
+
+
 def count(text: str) -> SegmentCount:
     """Count the SMS parts a text needs under the GSM rule (GSM-7 or UCS-2)."""
     if is_gsm7(text):
-        return SegmentCount("gsm7", len(text.encode("gsm03.38")), len(split(text)))
-    return SegmentCount("ucs2", len(text.encode("utf-16-be")) // 2, len(split(text)))
+        septets = len(text.encode("gsm03.38"))
+        return SegmentCount("gsm7", septets, _parts(text, septets, "gsm7"))
+    units = len(text.encode("utf-16-be")) // 2
+    return SegmentCount("ucs2", units, _parts(text, units, "ucs2"))
 
 
 def ucs2_segments(text: str) -> int:
     """Count parts when the text is sent as UCS-2 whatever it holds (Kannel with coding=2)."""
-    return len(_part_starts([_ucs2_weight(char) for char in text], UCS2_SINGLE, UCS2_MULTI))
+    return _parts(text, len(text.encode("utf-16-be")) // 2, "ucs2")
 
 
 def mainland_segments(signature: str, text: str) -> int:
