@@ -15,6 +15,7 @@ from aiohttp import web
 
 from farmer_mailbox.clock import Clock
 from farmer_mailbox.config import Config
+from farmer_mailbox.regions import RegionTree
 from farmer_mailbox.runtime import Runtime
 from farmer_mailbox.web import api, api_alerts, health, hooks
 from farmer_mailbox.web.keys import RUNTIME
@@ -26,12 +27,12 @@ LISTEN_BACKLOG = 1024  # Kannel's smsbox opens hundreds of callback connections 
 
 def create_app(config: Config, *, gateways: Mapping[str, Gateway] | None = None,
                clock: Clock | None = None, env: Mapping[str, str] | None = None,
-               workers: bool = True) -> web.Application:
-    """Build the web application; the Runtime starts with the app and stops with it."""
+               workers: bool = True, tree: RegionTree | None = None) -> web.Application:
+    """Build the web application; the Runtime starts with the app and stops with it (`tree`: see Runtime)."""
     app = web.Application(middlewares=[api.staff_auth], client_max_size=1024 * 1024)
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
-        runtime = await Runtime.start(config, gateways=gateways, clock=clock, env=env, workers=workers)
+        runtime = await Runtime.start(config, gateways=gateways, clock=clock, env=env, workers=workers, tree=tree)
         app[RUNTIME] = runtime
         app[api_alerts.ALERTS] = runtime.alerts
         yield

@@ -21,6 +21,7 @@ from farmer_mailbox.demo import load_demo
 from farmer_mailbox.gateway_setup import GatewayRouter, build_gateways, check_templates
 from farmer_mailbox.inbox import Inbox
 from farmer_mailbox.outbox import Outbox
+from farmer_mailbox.regions import RegionTree
 from farmer_mailbox.services import Services, open_services
 from gateways import Gateway
 
@@ -45,9 +46,12 @@ class Runtime:
     @classmethod
     async def start(cls, config: Config, *, gateways: Mapping[str, Gateway] | None = None,
                     clock: Clock | None = None, env: Mapping[str, str] | None = None,
-                    workers: bool = True) -> Runtime:
-        """Open everything; with `workers`, start the dispatcher and the inbox processor."""
-        services = await open_services(config, clock, env)
+                    workers: bool = True, tree: RegionTree | None = None) -> Runtime:
+        """Open everything; with `workers`, start the dispatcher and the inbox processor.
+
+        `tree` is the region tree of this database when the caller already holds it (tests).
+        """
+        services = await open_services(config, clock, env, tree=tree)
         client = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
         try:
             built = dict(gateways) if gateways is not None else build_gateways(config, client, env)
