@@ -60,9 +60,11 @@ def to_db(when: datetime) -> str:
 
 
 def from_db(text: str) -> datetime:
-    """Parse the store's UTC text back into an aware datetime (fromisoformat: ~10x strptime)."""
-    parsed = datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo is UTC else parsed.replace(tzinfo=UTC)
+    """Parse the store's UTC text back into an aware datetime (fromisoformat: C, ~20x strptime)."""
+    when = datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        raise ValueError(f"time {text!r} from the store has no zone")
+    return when
 
 
 def local(when: datetime, zone: ZoneInfo = SHANGHAI) -> datetime:

@@ -86,22 +86,25 @@ class Outbox:
 
     def row(self, msg: Message, now: datetime | None = None) -> NewOutbound:
         """Turn a Message into an outbox row with its priority, due time and expiry."""
+        now = now or self.clock.now()
+        return self._row(msg, now, now + self._max_age)
+
+    def _row(self, msg: Message, now: datetime, default_expiry: datetime) -> NewOutbound:
         if msg.template_key not in wording.TEMPLATES:
             raise KeyError(f"unknown template {msg.template_key!r}")
-        now = now or self.clock.now()
         due = msg.not_before or now
-        expires = msg.expires_at or due + self._max_age
+        expires = msg.expires_at or (due + self._max_age if msg.not_before else default_expiry)
         return NewOutbound(
-            idem_key=msg.idem_key, purpose=msg.purpose, priority=priority_for(msg.purpose, msg.urgent),
-            urgent=msg.urgent, channel=msg.channel, address=msg.address, user_id=msg.user_id,
-            template_key=msg.template_key, params={k: str(v) for k, v in msg.params.items()},
-            due_at=due, expires_at=expires, created_at=now, alert_id=msg.alert_id, ref=msg.ref,
+            msg.idem_key, msg.purpose, priority_for(msg.purpose, msg.urgent), msg.urgent, msg.channel,
+            msg.address, msg.user_id, msg.template_key, {k: str(v) for k, v in msg.params.items()},
+            due, expires, now, msg.alert_id, msg.ref,
         )
 
     def rows(self, messages: Sequence[Message]) -> list[NewOutbound]:
-        """Rows for several messages created at one instant."""
+        """Rows for several messages created at one instant (their default expiry computed once)."""
         now = self.clock.now()
-        return [self.row(m, now) for m in messages]
+        default_expiry = now + self._max_age
+        return [self._row(m, now, default_expiry) for m in messages]
 
     async def enqueue(self, tx: Tx, messages: Sequence[Message], *, answering: tuple[str, str] | None = None) -> int:
         """Route messages to each user's channel (WeChat or SMS, see wechat.preference), then add

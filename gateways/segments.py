@@ -16,6 +16,7 @@ The `gsm0338` package supplies the codec (``"gsm03.38"``) that decides which cha
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -40,14 +41,15 @@ class SegmentCount:
     segments: int
 
 
-_GSM7_HIGHEST = "\u20ac"   # €, the GSM alphabet's highest code point: anything above (Chinese) is UCS-2
-_BMP_HIGHEST = "\uffff"    # above it a character takes a surrogate pair in UCS-2
+# No character above '€' (U+20AC) is in the alphabet or its extension table, so a Chinese text
+# is told apart in C at its first character instead of by the codec's per-character Python loop.
+_BEYOND_GSM7 = re.compile(r"[^\x00-\u20ac]")
 
 
 def is_gsm7(text: str) -> bool:
     """True when the whole text fits the GSM 03.38 default alphabet plus its extension table."""
-    if text and max(text) > _GSM7_HIGHEST:
-        return False  # the common case here (Chinese), decided without the pure-Python codec
+    if _BEYOND_GSM7.search(text):
+        return False
     try:
         text.encode("gsm03.38")
     except UnicodeEncodeError:
@@ -85,33 +87,35 @@ def _part_starts(weights: list[int], single: int, multi: int) -> list[int]:
 def split(text: str) -> list[str]:
     """Split a text into the parts a phone network carries; one part when it fits a single SMS."""
     encoding: Encoding = "gsm7" if is_gsm7(text) else "ucs2"
-    if encoding == "ucs2" and (not text or max(text) <= _BMP_HIGHEST):  # one unit per character
-        if len(text) <= UCS2_SINGLE:
-            return [text]
-        return [text[i:i + UCS2_MULTI] for i in range(0, len(text), UCS2_MULTI)]
     weigh = _gsm7_weight if encoding == "gsm7" else _ucs2_weight
     starts = _part_starts([weigh(char) for char in text], *_limits(encoding))
     return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
 
 
+def _parts(text: str, units: int, encoding: Encoding) -> int:
+    """Parts for a text of `units` septets or code units; packs character by character only
+    when some character costs two units (an escape or surrogate pair that must not straddle)."""
+    single, multi = _limits(encoding)
+    if units <= single:
+        return 1
+    if units == len(text):
+        return -(-units // multi)
+    weigh = _gsm7_weight if encoding == "gsm7" else _ucs2_weight
+    return len(_part_starts([weigh(char) for char in text], single, multi))
+
+
 def count(text: str) -> SegmentCount:
     """Count the SMS parts a text needs under the GSM rule (GSM-7 or UCS-2)."""
     if is_gsm7(text):
-        return SegmentCount("gsm7", len(text.encode("gsm03.38")), len(split(text)))
-    if not text or max(text) <= _BMP_HIGHEST:  # one unit per character: arithmetic, no packing walk
-        return SegmentCount("ucs2", len(text), _bmp_parts(len(text)))
-    return SegmentCount("ucs2", len(text.encode("utf-16-be")) // 2, len(split(text)))
-
-
-def _bmp_parts(units: int) -> int:
-    return 1 if units <= UCS2_SINGLE else math.ceil(units / UCS2_MULTI)
+        septets = len(text.encode("gsm03.38"))
+        return SegmentCount("gsm7", septets, _parts(text, septets, "gsm7"))
+    units = len(text.encode("utf-16-be")) // 2
+    return SegmentCount("ucs2", units, _parts(text, units, "ucs2"))
 
 
 def ucs2_segments(text: str) -> int:
     """Count parts when the text is sent as UCS-2 whatever it holds (Kannel with coding=2)."""
-    if not text or max(text) <= _BMP_HIGHEST:
-        return _bmp_parts(len(text))
-    return len(_part_starts([_ucs2_weight(char) for char in text], UCS2_SINGLE, UCS2_MULTI))
+    return _parts(text, len(text.encode("utf-16-be")) // 2, "ucs2")
 
 
 def mainland_segments(signature: str, text: str) -> int:

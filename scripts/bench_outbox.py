@@ -3,7 +3,9 @@
 
 Prints enqueue and dispatch rates, peak memory, and a baseline measured in the same run (bare
 sqlite3 executemany of the same rows into a table without indexes), so figures compare across
-machines. The last line is one JSON object of the figures. Targets on a 2-core machine:
+machines. Rates are wall-clock; each phase's CPU seconds (all threads of this process) and the
+load average are printed too, because on a shared machine other processes slow the wall clock
+down. The last line is one JSON object of the figures. Targets on a 2-core machine:
 enqueue >= 50,000 messages/s, dispatch >= 5,000 messages/s.
 
     python scripts/bench_outbox.py --messages 1000000
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import resource
 import sqlite3
@@ -79,13 +82,13 @@ async def run(n: int, batch: int, concurrency: int) -> dict[str, float]:
             gateway = MemoryGateway(GatewaySettings("mem", "memory", {}), client)
             outbox = Outbox(store, GatewayRouter.from_config(config, {"mem": gateway}), config, clock,
                             rng=random.Random(1))
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             for i in range(0, n, CHUNK):
                 async with store.transaction() as tx:
                     await tx.enqueue(outbox.rows(messages(i, min(i + CHUNK, n))))
-            enqueue_s = time.perf_counter() - start
+            enqueue_s, enqueue_cpu = time.perf_counter() - start, time.process_time() - cpu
             print(f"enqueued {n:,} in {enqueue_s:.1f} s ({n / enqueue_s:,.0f}/s); dispatching ...", flush=True)
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             done, next_report = 0, 0.0
             while handled := await outbox.dispatch_once():
                 done += handled
@@ -96,7 +99,7 @@ async def run(n: int, batch: int, concurrency: int) -> dict[str, float]:
                 if time.perf_counter() - start > next_report:
                     print(f"  dispatched {done:,}/{n:,}", flush=True)
                     next_report += 5
-            dispatch_s = time.perf_counter() - start
+            dispatch_s, dispatch_cpu = time.perf_counter() - start, time.process_time() - cpu
             counts = await store.outbox_status_counts()
         await store.close()
         rows = [(f"bench:{i}", f"139{i:08d}") for i in range(n)]
@@ -104,6 +107,8 @@ async def run(n: int, batch: int, concurrency: int) -> dict[str, float]:
     assert counts == {"sent": n}, counts
     return {"messages": n, "enqueue_per_s": round(n / enqueue_s), "dispatch_per_s": round(n / dispatch_s),
             "enqueue_s": round(enqueue_s, 2), "dispatch_s": round(dispatch_s, 2),
+            "enqueue_cpu_s": round(enqueue_cpu, 2), "dispatch_cpu_s": round(dispatch_cpu, 2),
+            "load_average_1m": round(os.getloadavg()[0], 2),
             "baseline_sqlite_insert_per_s": round(base), "peak_rss_mb": round(peak_rss_mb(), 1),
             "batch_size": batch, "concurrency": concurrency}
 
@@ -118,6 +123,8 @@ def main() -> None:
     print(f"enqueue:  {figures['enqueue_per_s']:>9,} msg/s  (target >= 50,000; bare sqlite insert "
           f"{figures['baseline_sqlite_insert_per_s']:,}/s)")
     print(f"dispatch: {figures['dispatch_per_s']:>9,} msg/s  (target >= 5,000)")
+    print(f"CPU:      enqueue {figures['enqueue_cpu_s']} s, dispatch {figures['dispatch_cpu_s']} s "
+          f"(load average at the end {figures['load_average_1m']} on {os.cpu_count()} CPUs)")
     print(f"peak RSS: {figures['peak_rss_mb']} MB")
     print(json.dumps(figures))
 

@@ -58,6 +58,12 @@ def test_agrees_with_smsutil(text: str) -> None:
 
 
 @given(st.text(ALPHABET, max_size=400))
+def test_ucs2_parts_agree_with_smsutil_for_text_that_needs_ucs2(text: str) -> None:
+    assume(not is_gsm7(text) and not is_valid_gsm(text))  # smsutil picks UCS-2 only for such text
+    assert ucs2_segments(text) == len(smsutil.split(text).parts) == count(text).segments
+
+
+@given(st.text(ALPHABET, max_size=400))
 def test_parts_rejoin_and_fit(text: str) -> None:
     parts = split(text)
     assert "".join(parts) == text
@@ -71,3 +77,29 @@ def test_parts_rejoin_and_fit(text: str) -> None:
 def test_mainland_rule_is_monotonic(text: str, signature: str) -> None:
     assert mainland_segments(signature, text) <= mainland_segments(signature, text + "x")
     assert mainland_segments(signature, text) >= 1
+
+
+
+def _codec_accepts(text: str) -> bool:
+    try:
+        text.encode("gsm03.38")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def test_the_whole_gsm_alphabet_lies_at_or_below_the_euro_sign() -> None:
+    """is_gsm7 rejects text above U+20AC without running the codec: nothing the codec decodes is above it."""
+    alphabet = set()
+    for byte in range(128):
+        for encoded in (bytes([byte]), bytes([0x1B, byte])):
+            try:
+                alphabet.add(encoded.decode("gsm03.38"))
+            except UnicodeDecodeError:
+                continue
+    assert max(alphabet) == "€" and all(is_gsm7(char) for char in alphabet if len(char) == 1)
+
+
+@given(st.text(ALPHABET, max_size=50) | st.text(max_size=50))
+def test_is_gsm7_agrees_with_the_codec(text: str) -> None:
+    assert is_gsm7(text) == _codec_accepts(text)

@@ -1,0 +1,66 @@
+"""Provider webhooks through the app: a bad signature is 403, a malformed body 400, and neither is recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from gateways.signing import twilio_signature
+from tests.web.rig import PUBLIC_URL, TWILIO_TOKEN, AppClient, runtime_of
+
+PAYLOADS = Path(__file__).resolve().parents[1] / "gateways" / "payloads" / "twilio"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+INBOUND = "/hooks/twilio/inbound"
+
+
+def signed(body: bytes, path: str = INBOUND) -> dict[str, str]:
+    """Headers of the request Twilio would send to our public URL."""
+    params = parse_qs(body.decode(), keep_blank_values=True)      # Twilio signs empty fields too
+    return FORM | {"X-Twilio-Signature": twilio_signature(TWILIO_TOKEN, PUBLIC_URL + path, params)}
+
+
+async def recorded(client: AppClient) -> tuple[int, int]:
+    """(entries in the message record, inbound messages waiting to be processed)."""
+    store = runtime_of(client).services.store
+    return len(await store.record_tail(1000)), await store.count_pending_inbound()
+
+
+async def test_a_signed_inbound_message_is_committed_before_the_answer(client: AppClient) -> None:
+    body = (PAYLOADS / "inbound.form").read_bytes()
+    response = await client.post(INBOUND, data=body, headers=signed(body))
+    assert response.status == 200 and b"<Response></Response>" in await response.read()
+    [entry] = await runtime_of(client).services.store.record_tail(1)
+    assert (entry.kind, entry.gateway, entry.address, entry.text) == ("inbound", "twilio", "+8613800001111",
+                                                                      "求购  葡萄苗")
+    assert await recorded(client) == (1, 1)
+    again = await client.post(INBOUND, data=body, headers=signed(body))       # Twilio retries: no second copy
+    assert again.status == 200 and await recorded(client) == (1, 1)
+
+
+async def test_a_bad_signature_is_403_and_nothing_is_recorded(client: AppClient) -> None:
+    body = (PAYLOADS / "inbound.form").read_bytes()
+    forged = body.replace(b"From=%2B8613800001111", b"From=%2B8613900000011")   # signed for another sender
+    cases = [(signed(body), "bad signature"), (FORM | {"X-Twilio-Signature": "bm9wZQ=="}, "bad signature"),
+             (FORM, "missing X-Twilio-Signature")]
+    for headers, reason in cases:
+        response = await client.post(INBOUND, data=forged, headers=headers)
+        assert response.status == 403 and reason in await response.text()
+    assert await recorded(client) == (0, 0)
+
+
+async def test_a_receipt_with_a_bad_signature_is_403(client: AppClient) -> None:
+    body = (PAYLOADS / "status_delivered.form").read_bytes()
+    response = await client.post("/hooks/twilio/receipt", data=body, headers=signed(body, INBOUND))
+    assert response.status == 403 and await recorded(client) == (0, 0)
+
+
+async def test_a_malformed_payload_is_400_and_nothing_is_recorded(client: AppClient) -> None:
+    body = (PAYLOADS / "inbound_missing_from.form").read_bytes()               # correctly signed, no From
+    response = await client.post(INBOUND, data=body, headers=signed(body))
+    assert response.status == 400 and "missing From" in await response.text()
+    assert await recorded(client) == (0, 0)
+
+
+async def test_an_unknown_gateway_is_404(client: AppClient) -> None:
+    response = await client.post("/hooks/nosuch/inbound", data=b"x=1", headers=FORM)
+    assert response.status == 404 and await recorded(client) == (0, 0)
