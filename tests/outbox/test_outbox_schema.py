@@ -38,7 +38,7 @@ async def test_rows_survive_and_the_rules_still_hold(tmp_path: Path) -> None:
     database_before_0006(path)
     store = await SqliteStore.open(path)
     try:
-        assert 5 in await store.migrate()
+        assert 6 in await store.migrate()
         assert await store.outbox_status_counts() == {"queued": 1, "sent": 1}
         sent = await store.outbox_by_key("b")
         assert sent is not None and (sent.params, sent.gateway, sent.external_id) == ({"crop": "水稻"}, "kannel", "2")

@@ -13,12 +13,15 @@ async def test_a_healthy_service_reports_its_queues_and_workers(make_client: Mak
     response = await client.get("/healthz")
     body = await response.json()
     assert response.status == 200 and response.content_type == "application/json"
+    scheduler = body.pop("scheduler")
     assert body == {
         "status": "ok", "version": __version__,
         "database": {"reachable": True, "schema_version": max(n for n, _, _ in migration_files())},
         "queues": {"inbound_pending": 0, "outbox": {"queued": 0, "errored": 0, "sending": 0}},
-        "workers": {"outbox": "running", "inbox": "running"},
+        "workers": {"outbox": "running", "inbox": "running", "market": "running"},
+        "market": {"open_postings_indexed": 0},
     }
+    assert {"runs", "failures", "last_error", "next_run"} <= set(scheduler["fanout"])
 
 
 async def test_queue_depths_count_what_waits(client: AppClient) -> None:
