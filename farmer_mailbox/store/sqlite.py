@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -27,6 +29,7 @@ from farmer_mailbox.store.sql_users import UserReads, UserWrites
 from farmer_mailbox.store.sql_wechat import WechatReads, WechatWrites
 
 log = logging.getLogger(__name__)
+BUSY_WAIT = 10.0   # seconds a transaction waits for another process's write to finish
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
@@ -98,6 +101,7 @@ class SqliteStore(WechatReads, UserReads, RegionReads, RecordReads, OutboxReads,
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         writer = await _connect(str(path))
+        await writer.execute("PRAGMA busy_timeout=0")   # waits happen in transaction(), off the event loop
         reader = await _connect(str(path))
         return cls(str(path), writer, reader)
 
@@ -114,13 +118,32 @@ class SqliteStore(WechatReads, UserReads, RegionReads, RecordReads, OutboxReads,
     async def transaction(self) -> AsyncIterator[SqliteTx]:
         """Run a block as the single writer: BEGIN IMMEDIATE, COMMIT, or ROLLBACK on error."""
         async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            raw = self._writer._conn
+            await self._begin(raw)
             try:
                 yield SqliteTx(self._writer)
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                raw.execute("ROLLBACK")
                 raise
-            await self._writer.execute("COMMIT")
+            raw.execute("COMMIT")   # WAL, synchronous=NORMAL: appends to the log, no fsync; inline
+
+    async def _begin(self, raw: sqlite3.Connection) -> None:
+        """BEGIN IMMEDIATE inline; while another process writes, retry without blocking the loop.
+
+        The writer connection's busy_timeout is 0, so a busy database answers at once instead of
+        holding the event loop; the wait (up to BUSY_WAIT seconds, like busy_timeout) happens here.
+        """
+        deadline = time.monotonic() + BUSY_WAIT
+        delay = 0.001
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
     async def applied_migrations(self) -> set[int]:
         """The migration numbers recorded as applied (empty for a new database)."""
