@@ -30,6 +30,7 @@ from farmer_mailbox.store.sql_wechat import WechatReads, WechatWrites
 
 log = logging.getLogger(__name__)
 BUSY_WAIT = 10.0   # seconds a transaction waits for another process's write to finish
+STATEMENT_CACHE = 1024   # prepared statements kept per connection (IN lists of every length add up; default 128)
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
@@ -54,7 +55,8 @@ def migration_files() -> list[tuple[int, str, str]]:
 async def _connect(path: str) -> aiosqlite.Connection:
     # check_same_thread=False: the writer's connection is also used inline by SqliteTx, only while
     # the writer lock is held and no aiosqlite call on it is in flight (see SqlBase).
-    conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
+    conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False,
+                                   cached_statements=STATEMENT_CACHE)
     conn.row_factory = aiosqlite.Row
     for pragma in _PRAGMAS:
         await conn.execute(pragma)
