@@ -57,7 +57,7 @@ def find_cues(text: str, tokens: Sequence[Token], blocked: frozenset[int]) -> li
     i = 0
     while i < len(tokens):
         token = tokens[i]
-        hit = None if token.word not in prefixes or token.start in blocked else _longest(tokens, i, table)
+        hit = None if token.word not in prefixes or token.start in blocked else _longest(tokens, i, prefixes, table)
         if hit is None:
             i += 1
             continue
@@ -74,9 +74,10 @@ def _prefixes() -> frozenset[str]:
     return frozenset(phrase[:i] for phrase in _table() for i in range(1, len(phrase) + 1))
 
 
-def _longest(tokens: Sequence[Token], i: int, table: dict[str, tuple[str, int]]) -> tuple[int, str] | None:
+def _longest(
+    tokens: Sequence[Token], i: int, prefixes: frozenset[str], table: dict[str, tuple[str, int]]
+) -> tuple[int, str] | None:
     """The longest cue phrase made of whole tokens starting at token i."""
-    prefixes = _prefixes()
     phrase = ""
     best = None
     for j in range(i, min(len(tokens), i + _MAX_JOIN)):
