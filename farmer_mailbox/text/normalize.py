@@ -17,8 +17,9 @@ class _Converter(Protocol):
     def convert(self, text: str) -> str: ...
 
 
-# Pictographs, dingbats, variation selectors, zero-width joiners, keycaps and private use.
-_EMOJI_RE = re.compile(
+# Pictographs, dingbats, variation selectors, zero-width joiners, keycaps and private use, and
+# control characters: one character class, so the regex engine skips ahead by class.
+_NOISE_RE = re.compile(
     "["
     "\U0001f000-\U0001faff"
     "\U0001fb00-\U0001fbff"
@@ -31,10 +32,9 @@ _EMOJI_RE = re.compile(
     "\u3297\u3299"
     "\ufe0e\ufe0f\u200b-\u200f\u2060\u20e3"
     "\ue000-\uf8ff"
+    r"\x00-\x08\x0b-\x1f\x7f-\x9f"
     "]+"
 )
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]+")
-_NOISE_RE = re.compile(f"{_EMOJI_RE.pattern}|{_CONTROL_RE.pattern}")
 _SPACE_RE = re.compile(r"[ \t\r\f\v\u3000\xa0]+")
 _NEWLINES_RE = re.compile(r"\s*\n\s*")
 # Punctuation that NFKC leaves alone but that means the same to a reader.

@@ -147,19 +147,25 @@ def _any_of(chars: str) -> re.Pattern[str]:
     return re.compile("[" + "".join(re.escape(ch) for ch in chars) + "]")
 
 
-# Characters a text must hold for each price pattern to have a chance (skips most regex scans).
-_NEEDS = (
-    _any_of("每一1"),
-    _any_of("元块圆"),
-    _any_of("¥"),
-    _any_of("/一每"),
-    _any_of("价资钱"),
-    _any_of("毛角"),
-    _any_of("分"),
-    _any_of("分"),
+# Where a match of a price pattern can begin: at 每/一/1 or at a number. The patterns open with a
+# lookbehind, so the regex engine would otherwise try every position of the text in turn.
+_EACH = _any_of("每一1")
+_NUMBER = re.compile(rf"[\d{_CN}]")
+# Characters a text must hold for each price pattern to have a chance (skips most regex scans),
+# and the first character of its matches when the engine cannot skip ahead by itself.
+_NEEDS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...] = (
+    (_EACH, _EACH),
+    (_any_of("元块圆"), _NUMBER),
+    (_any_of("¥"), None),
+    (_any_of("/一每"), _NUMBER),
+    (_any_of("价资钱"), None),
+    (_any_of("毛角"), _NUMBER),
+    (_any_of("分"), _EACH),
+    (_any_of("分"), _NUMBER),
 )
 _MAY_NEGOTIATE = _any_of("议商谈说")
 _NUMERALS = _any_of("0123456789" + _CN + "半")
+_AMOUNT = re.compile(rf"[\d{_CN}半]")  # where a QUANTITY match can begin
 NEGOTIABLE = re.compile(
     r"面议|面谈|议价|电议|价格?好商量|价钱好商量|好商量|可商量|商量|价格?可议|价格?可谈|价格?好说"
     r"|价钱好说|详谈|另议"
@@ -249,10 +255,13 @@ def find_prices(text: str) -> list[Price]:
     """All prices in `text`, left to right, without overlaps (earlier patterns win)."""
     found: list[Price] = []
     numeric = _NUMERALS.search(text) is not None
-    for pattern, needs in zip(PRICE_PATTERNS, _NEEDS, strict=True) if numeric else ():
+    for pattern, (needs, opens) in zip(PRICE_PATTERNS, _NEEDS, strict=True) if numeric else ():
         if needs.search(text) is None:
             continue
-        for match in pattern.finditer(text):
+        first = opens.search(text) if opens is not None else None
+        if opens is not None and first is None:
+            continue
+        for match in pattern.finditer(text, first.start() if first is not None else 0):
             if _overlaps(match.start(), match.end(), found):
                 continue
             price = _price(match)
@@ -303,9 +312,10 @@ def _unit_name(word: str | None) -> str | None:
 def find_quantities(text: str, taken: list[Price]) -> list[Quantity]:
     """All quantities in `text` outside the price spans in `taken`, left to right."""
     found: list[Quantity] = []
-    if _NUMERALS.search(text) is None:
+    first = _AMOUNT.search(text)
+    if first is None or _NUMERALS.search(text) is None:
         return found
-    for match in QUANTITY.finditer(text):
+    for match in QUANTITY.finditer(text, first.start()):
         if _overlaps(match.start(), match.end(), taken):
             continue
         quantity = _quantity(text, match)
