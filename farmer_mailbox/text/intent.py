@@ -102,7 +102,10 @@ def _with_wanted_call(text: str, cues: list[Cue]) -> list[Cue]:
 
 def _have_you_got(cues: list[Cue]) -> list[Cue]:
     """"有鸡苗吗": a 有 asked as a question is someone looking to buy."""
-    if not any(c.side == "query" and c.word in ("吗", "?", "么", "没") for c in cues):
+    for cue in cues:
+        if cue.side == "query" and cue.word in ("吗", "?", "么", "没"):
+            break
+    else:
         return cues
     return [Cue(c.start, c.end, "buy", 1, c.word) if c.word == "有" else c for c in cues]
 

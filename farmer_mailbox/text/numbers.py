@@ -345,4 +345,7 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
 
 
 def _overlaps(start: int, end: int, spans: list[Price]) -> bool:
-    return any(start < span.end and span.start < end for span in spans)
+    for span in spans:  # noqa: SIM110 (a loop is cheaper than any(): this runs for every match)
+        if start < span.end and span.start < end:
+            return True
+    return False

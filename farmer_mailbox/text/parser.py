@@ -109,7 +109,7 @@ def _read(text: str, segmenter: Segmenter, lexicon: Lexicon) -> _Reading:
     numeric = _masked(text, [(m.start, m.end) for m in named])
     prices = find_prices(numeric)
     quantities = find_quantities(numeric, prices)
-    cues = find_cues(text, tokens, frozenset(m.start for m in mentions.products))
+    cues = find_cues(text, tokens, frozenset([m.start for m in mentions.products]))
     free = None if mentions.products else _free(text, mentions, prices, quantities, cues)
     products = mentions.products or _guesses(tokens, free or [], segmenter, quantities, prices)
     products = _with_land(_with_labour(products, cues, lexicon), quantities, lexicon)
@@ -152,8 +152,9 @@ def _with_labour(
     products: tuple[ProductMention, ...], cues: list[Cue], lexicon: Lexicon
 ) -> tuple[ProductMention, ...]:
     """招工 / 找活 name labour themselves when no kind of work is named."""
-    if any(p.product.category == "劳务" for p in products):
-        return products
+    for product in products:
+        if product.product.category == "劳务":
+            return products
     for cue in cues:
         if cue.word in LABOUR_CUES:
             worker = ProductMention(cue.start, cue.end, lexicon.product("工人"), cue.word)
@@ -165,8 +166,11 @@ def _with_land(
     products: tuple[ProductMention, ...], quantities: list[Quantity], lexicon: Lexicon
 ) -> tuple[ProductMention, ...]:
     """"10亩地想租出去": land named only by its unit."""
-    if any(p.product.name in ("土地", "鱼塘") for p in products):
+    if not quantities:
         return products
+    for product in products:
+        if product.product.name in ("土地", "鱼塘"):
+            return products
     for quantity in quantities:
         if quantity.unit.word in ("亩地", "亩田"):
             land = ProductMention(quantity.start, quantity.end, lexicon.product("土地"), quantity.unit.word)

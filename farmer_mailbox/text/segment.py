@@ -104,12 +104,13 @@ class Segmenter:
                 continue
             if i & 1:
                 bounds = self._bounds(block)
-                a = bounds[0]
-                for b in bounds[1:]:
-                    # Token(word, start, end), faster
-                    append(_new_token(Token, (block[a:b], position + a, position + b)))
-                    a = b
-                position += len(block)
+                a = 0
+                for b in bounds:
+                    if b:
+                        # Token(word, start, end), faster
+                        append(_new_token(Token, (block[a:b], position + a, position + b)))
+                        a = b
+                position += a
             else:
                 for word in _skipped(block):
                     end = position + len(word)
@@ -149,15 +150,16 @@ class Segmenter:
         first fragment that is not even a prefix of a word; ties go to the longer word.
         """
         trie, log_total = self._trie, self._log_total
-        chars = list(block)
-        size = len(chars)
+        size = len(block)
         score = [0.0] * (size + 1)
         ends = list(range(1, size + 2))  # unknown characters stand alone
         for start in range(size - 1, -1, -1):
-            best = -math.inf
+            best = _NO_WORD
             node = trie
-            for end in range(start + 1, size + 1):
-                entry = node.get(chars[end - 1])
+            end = start
+            for char in block[start:]:
+                end += 1
+                entry = node.get(char)
                 if entry is None:
                     entry = self._learn(node, block[start:end])
                 value, node = entry
@@ -168,7 +170,7 @@ class Segmenter:
                         ends[start] = end
                 elif value == _UNKNOWN:
                     break
-            score[start] = best if best != -math.inf else score[start + 1] - log_total
+            score[start] = best if best != _NO_WORD else score[start + 1] - log_total
         return ends
 
     def _learn(self, node: dict[str, Any], fragment: str) -> tuple[float, dict[str, Any]]:
@@ -186,6 +188,7 @@ class Segmenter:
 # Log-probabilities are negative: 1.0 marks a word prefix that is no word, 2.0 no prefix either.
 _PREFIX_ONLY = 1.0
 _UNKNOWN = 2.0
+_NO_WORD = -math.inf
 _DEAD_END: dict[str, Any] = {}  # below an unknown fragment (never walked: the walk stops there)
 _KNOWN_MAX = 100_000  # fragments remembered (words, prefixes and dead ends): about 20 MB at most
 _new_token = tuple.__new__
