@@ -240,12 +240,13 @@ def _cn_value(text: str) -> float | None:
     return float(value)
 
 
-def _range(match: re.Match[str], first: str = "v") -> tuple[float, float | None] | None:
-    """The value or range named by groups `v`/`v2` of a match."""
-    low = parse_amount(match[first])
+def _range(groups: dict[str, str | None], first: str = "v") -> tuple[float, float | None] | None:
+    """The value or range named by groups `v`/`v2` of a match (its groupdict, made once)."""
+    low = parse_amount(groups[first] or "")
     if low is None:
         return None
-    high = parse_amount(match["v2"]) if first == "v" and match.groupdict().get("v2") else None
+    second = groups.get("v2") if first == "v" else None
+    high = parse_amount(second) if second else None
     if high is not None:
         return low[0], high[0]
     return low
@@ -277,7 +278,7 @@ def _price(match: re.Match[str]) -> Price | None:
     """Turn one price match into a Price, applying 1块5 decimals and 10元3斤 splits."""
     groups = match.groupdict()
     first = "m" if groups.get("m") else ("c" if groups.get("c") else "v")
-    amount = _range(match, first)
+    amount = _range(groups, first)
     if amount is None:
         return None
     low, high = amount
@@ -333,7 +334,7 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
     pack = PACK.match(after)
     if pack and pack["pack"] != found.name:
         return None  # "30个一盒": the size of a pack
-    amount = _range(match)
+    amount = _range(match.groupdict())
     if amount is None or (match["approx"] == "几" and amount[0] < 10):
         return None
     value = amount[0] + (0.5 if match["half"] and amount[0].is_integer() else 0.0)
