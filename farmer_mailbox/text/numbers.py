@@ -151,17 +151,19 @@ def _any_of(chars: str) -> re.Pattern[str]:
 # lookbehind, so the regex engine would otherwise try every position of the text in turn.
 _EACH = _any_of("每一1")
 _NUMBER = re.compile(rf"[\d{_CN}]")
-# Characters a text must hold for each price pattern to have a chance (skips most regex scans),
-# and the first character of its matches when the engine cannot skip ahead by itself.
+_NUMBER_END = rf"[\d{_CN}点]"  # the last character of a number (_NUM_P)
+# What a text must hold for each price pattern to have a chance, as a pattern that opens with a
+# character class (cheap to scan for; most texts fail most of them), and where its matches can
+# begin when the engine cannot skip ahead by itself.
 _NEEDS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...] = (
-    (_EACH, _EACH),
-    (_any_of("元块圆"), _NUMBER),
+    (re.compile(rf"[每一1]{_PER_UNIT}"), _EACH),
+    (re.compile(rf"{_NUMBER_END}\s*[元块圆]"), _NUMBER),
     (_any_of("¥"), None),
-    (_any_of("/一每"), _NUMBER),
+    (re.compile(rf"{_NUMBER_END}\s*[/一每]"), _NUMBER),
     (_any_of("价资钱"), None),
-    (_any_of("毛角"), _NUMBER),
-    (_any_of("分"), _EACH),
-    (_any_of("分"), _NUMBER),
+    (re.compile(rf"{_NUMBER_END}[毛角]"), _NUMBER),
+    (re.compile(rf"{_NUMBER_END}分钱"), _EACH),
+    (re.compile(rf"{_NUMBER_END}分钱"), _NUMBER),
 )
 _MAY_NEGOTIATE = _any_of("议商谈说")
 _NUMERALS = _any_of("0123456789" + _CN + "半")

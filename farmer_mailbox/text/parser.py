@@ -326,20 +326,18 @@ def _posting(
     price_value, price_max, price_unit = price_fields(price, quantity, product, reading.pack)
     if quantity is None and price is not None and price.one and price.per:
         quantity = _one_item(price)
+    # Positional (side, product, category, quantity, unit, base_quantity, base_unit, price,
+    # price_max, price_unit, quality, location): keywords cost a frozen dataclass a lot more.
+    if quantity is None:
+        return Posting(
+            side, product.name, product.category, None, None, None, None,
+            price_value, price_max, price_unit, tuple(dict.fromkeys(qualities)), location,
+        )  # fmt: skip
+    unit = quantity.unit
     return Posting(
-        side=side,
-        product=product.name,
-        category=product.category,
-        quantity=quantity.value if quantity else None,
-        unit=quantity.unit.name if quantity else None,
-        base_quantity=quantity.base_value if quantity else None,
-        base_unit=quantity.unit.base if quantity else None,
-        price=price_value,
-        price_max=price_max,
-        price_unit=price_unit,
-        quality=tuple(dict.fromkeys(qualities)),
-        location=location,
-    )
+        side, product.name, product.category, quantity.value, unit.name, quantity.base_value, unit.base,
+        price_value, price_max, price_unit, tuple(dict.fromkeys(qualities)), location,
+    )  # fmt: skip
 
 
 def _one_item(price: Price) -> Quantity | None:
