@@ -54,17 +54,16 @@ def find_cues(text: str, tokens: Sequence[Token], blocked: frozenset[int]) -> li
     """Cues in order; tokens starting at a `blocked` offset (products, numbers) are skipped."""
     table, prefixes = _table(), _prefixes()
     cues: list[Cue] = []
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        hit = None if token.word not in prefixes or token.start in blocked else _longest(tokens, i, prefixes, table)
-        if hit is None:
-            i += 1
+    after = 0  # tokens before this one are inside the last cue found
+    for i, token in enumerate(tokens):
+        if i < after or token.word not in prefixes or token.start in blocked:
             continue
-        j, phrase = hit
+        hit = _longest(tokens, i, prefixes, table)
+        if hit is None:
+            continue
+        after, phrase = hit
         side, strength = table[phrase]
-        cues.append(Cue(tokens[i].start, tokens[j - 1].end, side, strength, phrase))
-        i = j
+        cues.append(Cue(token.start, tokens[after - 1].end, side, strength, phrase))
     return _have_you_got(_with_wanted_call(text, cues))
 
 

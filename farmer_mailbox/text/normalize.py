@@ -36,6 +36,7 @@ _NOISE_RE = re.compile(
     "]+"
 )
 _SPACE_RE = re.compile(r"[ \t\r\f\v\u3000\xa0]+")
+_ODD_SPACE = re.compile(r"[\t\r\f\v\u3000\xa0]")  # with a double space: what _SPACE_RE changes
 _NEWLINES_RE = re.compile(r"\s*\n\s*")
 # Punctuation that NFKC leaves alone but that means the same to a reader.
 _PUNCT_MAP = str.maketrans(
@@ -100,4 +101,6 @@ def normalize(text: str) -> str:
     text = text.lower()
     if "\n" in text:
         text = _NEWLINES_RE.sub("\n", text)
-    return _SPACE_RE.sub(" ", text).strip()
+    if "  " in text or _ODD_SPACE.search(text) is not None:
+        text = _SPACE_RE.sub(" ", text)
+    return text.strip()

@@ -181,9 +181,9 @@ def _with_land(
 def _location(reading: _Reading, places: PlaceResolver | None, home_code: str | None) -> Location | None:
     """The place the message names, resolved when a resolver is given."""
     if reading.free is None:
-        reading.free = _free(
-            reading.text, reading.mentions, reading.prices, reading.quantities, reading.cues, reading.products
-        )
+        # The products read are mostly the ones mentioned (then marking them once is enough).
+        products = () if reading.products == reading.mentions.products else reading.products
+        reading.free = _free(reading.text, reading.mentions, reading.prices, reading.quantities, reading.cues, products)
     mention = find_mention(reading.text, reading.tokens, reading.free, places)
     if mention is None:
         return None

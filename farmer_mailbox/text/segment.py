@@ -18,7 +18,6 @@ import re
 import warnings
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from itertools import pairwise
 from typing import Any, NamedTuple
 
 PRODUCT_FREQ = 200_000
@@ -82,40 +81,41 @@ class Segmenter:
 
     def words(self, text: str) -> list[str]:
         """Words of `text` in order (the fast path of `cut`, same result)."""
-        words: list[str] = []
+        return [token.word for token in self.tokens(text)]
+
+    def tokens(self, text: str) -> list[Token]:
+        """Words of `text` with their offsets.
+
+        Runs of Han characters, letters and digits are cut by jieba's __cut_DAG_NO_HMM: the best
+        route through dictionary words, single Latin letters and digits glued into one word.
+        """
+        tokens: list[Token] = []
+        append = tokens.append
+        position = 0
         # split() with one group alternates: text between word runs (even), word runs (odd).
         for i, block in enumerate(_BLOCK.split(text)):
             if not block:
                 continue
-            if i & 1:
-                bounds = self._bounds(block)
-                words.extend([block[a:b] for a, b in pairwise(bounds)])
-            else:
-                words.extend(_skipped(block))
-        return words
-
-    def tokens(self, text: str) -> list[Token]:
-        """Words of `text` with their offsets."""
-        tokens: list[Token] = []
-        append = tokens.append
-        position = 0
-        for i, block in enumerate(_BLOCK.split(text)):
-            if not block:
-                continue
-            if i & 1:
-                bounds = self._bounds(block)
-                a = 0
-                for b in bounds:
-                    if b:
-                        # Token(word, start, end), faster
-                        append(_new_token(Token, (block[a:b], position + a, position + b)))
-                        a = b
-                position += a
-            else:
+            if not i & 1:
                 for word in _skipped(block):
                     end = position + len(word)
-                    append(_new_token(Token, (word, position, end)))
+                    append(_new_token(Token, (word, position, end)))  # Token(word, position, end), faster
                     position = end
+                continue
+            route = self._route(block)
+            size = len(block)
+            start = x = 0  # the word being read starts at `start`; the route's next step at `x`
+            latin = False  # the previous step was a single letter or digit
+            while x < size:
+                y = route[x]
+                single = y - x == 1 and block[x] in _LATIN_OR_DIGIT
+                if x and not (single and latin):
+                    append(_new_token(Token, (block[start:x], position + start, position + x)))
+                    start = x
+                latin = single
+                x = y
+            append(_new_token(Token, (block[start:], position + start, position + size)))
+            position += size
         return tokens
 
     def is_word(self, word: str) -> bool:
@@ -125,23 +125,6 @@ class Segmenter:
     def freq(self, word: str) -> int:
         """The dictionary frequency of `word` (0 when unknown)."""
         return int(self._freq.get(word) or 0)
-
-    def _bounds(self, block: str) -> list[int]:
-        """Word boundaries in one run of Han characters, letters and digits, from 0 to its length:
-        jieba's __cut_DAG_NO_HMM (single Latin letters and digits glue into one word)."""
-        route = self._route(block)
-        bounds = [0]
-        x, size = 0, len(block)
-        latin = False  # the previous word was a single letter or digit
-        while x < size:
-            y = route[x]
-            single = y - x == 1 and block[x] in _LATIN_OR_DIGIT
-            if x and not (single and latin):
-                bounds.append(x)
-            latin = single
-            x = y
-        bounds.append(size)
-        return bounds
 
     def _route(self, block: str) -> list[int]:
         """End (exclusive) of the best word starting at each position (max total log-probability).
