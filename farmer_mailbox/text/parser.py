@@ -257,10 +257,15 @@ def _postings(
 
 def _ownership(reading: _Reading) -> _Owned:
     """Give every amount and quality word to the product it was written with."""
-    owned = _Owned()
     text, products = reading.text, reading.products
-    if len({m.product.name for m in products}) == 1:
-        return _all_to_one(reading, products[0].product.name)
+    if products:
+        first = products[0].product.name
+        for mention in products:
+            if mention.product.name != first:
+                break
+        else:
+            return _all_to_one(reading, first)
+    owned = _Owned()
     names = list(dict.fromkeys(m.product.name for m in products))
     for quantity in reading.quantities:
         if text[: quantity.start].rstrip().endswith("各"):
@@ -282,8 +287,10 @@ def _ownership(reading: _Reading) -> _Owned:
 def _all_to_one(reading: _Reading, name: str) -> _Owned:
     """The common case: one product owns every amount and quality word."""
     said = [(m.start, m.quality) for m in reading.products if m.quality]
-    said += [(q.start, q.value) for q in reading.mentions.qualities]
-    return _Owned({name: reading.quantities}, {name: reading.prices}, {name: [q for _, q in sorted(said)]})
+    if reading.mentions.qualities:
+        said += [(q.start, q.value) for q in reading.mentions.qualities]
+        said.sort()
+    return _Owned({name: reading.quantities}, {name: reading.prices}, {name: [q for _, q in said]})
 
 
 def _listed_with(name: str | None, text: str, products: Sequence[ProductMention]) -> list[str]:
@@ -305,12 +312,15 @@ def _own(table: dict[str, list[_T]], name: str | None, item: _T) -> None:
 
 def _first_price(own: list[Price], everywhere: list[Price]) -> Price | None:
     """A product's first valued price, else its 面议, else a message-wide 面议."""
-    valued = [p for p in own if p.value is not None]
-    if valued:
-        return valued[0]
+    for price in own:
+        if price.value is not None:
+            return price
     if own:
         return own[0]
-    return next((p for p in everywhere if p.negotiable), None)
+    for price in everywhere:
+        if price.negotiable:
+            return price
+    return None
 
 
 def _posting(
