@@ -81,6 +81,13 @@ def _known_sounds() -> frozenset[str]:
     return frozenset(sound for key in _index() for sound in key)
 
 
+@lru_cache(maxsize=1)
+def _key_starts() -> frozenset[tuple[str, ...]]:
+    """Every leading part of every key in the product index: a window that sounds like none of
+    them cannot grow into a product."""
+    return frozenset(key[:size] for key in _index() for size in range(1, len(key) + 1))
+
+
 def _sounds(word: str) -> list[tuple[str, str | None]] | None:
     """(syllable, character) pairs of a token; a pinyin-typed token has no character."""
     if word.isascii() and word.isalpha():
@@ -95,10 +102,12 @@ def guess(
 ) -> list[Guess]:
     """Products that homophone typos in the free parts of the text most likely meant."""
     allowed = _allowed_categories(units)
+    # Each token's sounds, once (None: not free, or no sounds to hear).
+    heard = [_sounds(token.word) if all(free[token.start : token.end]) else None for token in tokens]
     found: list[Guess] = []
     i = 0
     while i < len(tokens):
-        hit = _guess_at(tokens, i, free, segmenter, allowed)
+        hit = _guess_at(tokens, i, heard, segmenter, allowed)
         if hit is None:
             i += 1
             continue
@@ -119,24 +128,27 @@ def _allowed_categories(units: Sequence[str]) -> frozenset[str] | None:
 def _guess_at(
     tokens: Sequence[Token],
     i: int,
-    free: Sequence[bool],
+    sounds_of: Sequence[list[tuple[str, str | None]] | None],
     segmenter: Segmenter,
     allowed: frozenset[str] | None,
 ) -> tuple[Guess, int] | None:
     """The longest window of whole tokens starting at token i that sounds like a product."""
     heard: list[tuple[str, str | None]] = []
     best: tuple[Guess, int] | None = None
+    starts = _key_starts()
     for j in range(i, len(tokens)):
         token = tokens[j]
-        sounds = _sounds(token.word) if all(free[token.start : token.end]) else None
+        sounds = sounds_of[j]
         if sounds is None:
             break
         heard += sounds
         if len(heard) > _MAX_WINDOW:
             break
+        key = tuple(sound for sound, _ in heard)
+        if key not in starts:
+            break  # no product sounds like this so far: a longer window cannot either
         if len(heard) < 2 or (j == i and _common(segmenter, token.word)):
             continue
-        key = tuple(sound for sound, _ in heard)
         product = _pick([char for _, char in heard], _index().get(key), allowed)
         if product is not None:
             best = (Guess(tokens[i].start, token.end, product), j + 1)

@@ -54,17 +54,16 @@ def find_cues(text: str, tokens: Sequence[Token], blocked: frozenset[int]) -> li
     """Cues in order; tokens starting at a `blocked` offset (products, numbers) are skipped."""
     table, prefixes = _table(), _prefixes()
     cues: list[Cue] = []
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        hit = None if token.word not in prefixes or token.start in blocked else _longest(tokens, i, table)
-        if hit is None:
-            i += 1
+    after = 0  # tokens before this one are inside the last cue found
+    for i, token in enumerate(tokens):
+        if i < after or token.word not in prefixes or token.start in blocked:
             continue
-        j, phrase = hit
+        hit = _longest(tokens, i, prefixes, table)
+        if hit is None:
+            continue
+        after, phrase = hit
         side, strength = table[phrase]
-        cues.append(Cue(tokens[i].start, tokens[j - 1].end, side, strength, phrase))
-        i = j
+        cues.append(Cue(token.start, tokens[after - 1].end, side, strength, phrase))
     return _have_you_got(_with_wanted_call(text, cues))
 
 
@@ -74,9 +73,10 @@ def _prefixes() -> frozenset[str]:
     return frozenset(phrase[:i] for phrase in _table() for i in range(1, len(phrase) + 1))
 
 
-def _longest(tokens: Sequence[Token], i: int, table: dict[str, tuple[str, int]]) -> tuple[int, str] | None:
+def _longest(
+    tokens: Sequence[Token], i: int, prefixes: frozenset[str], table: dict[str, tuple[str, int]]
+) -> tuple[int, str] | None:
     """The longest cue phrase made of whole tokens starting at token i."""
-    prefixes = _prefixes()
     phrase = ""
     best = None
     for j in range(i, min(len(tokens), i + _MAX_JOIN)):
@@ -101,7 +101,10 @@ def _with_wanted_call(text: str, cues: list[Cue]) -> list[Cue]:
 
 def _have_you_got(cues: list[Cue]) -> list[Cue]:
     """"有鸡苗吗": a 有 asked as a question is someone looking to buy."""
-    if not any(c.side == "query" and c.word in ("吗", "?", "么", "没") for c in cues):
+    for cue in cues:
+        if cue.side == "query" and cue.word in ("吗", "?", "么", "没"):
+            break
+    else:
         return cues
     return [Cue(c.start, c.end, "buy", 1, c.word) if c.word == "有" else c for c in cues]
 

@@ -69,6 +69,7 @@ class Lexicon:
         self._qualities = {q.word: q for q in qualities}
         self._entries: dict[str, Product | Pest | Quality] = {**self._qualities, **self._pest_surface}
         self._entries.update(self._surface)
+        self._chains: dict[str, tuple[str, ...]] = {}  # ancestors, filled on first use
 
     def products(self) -> tuple[Product, ...]:
         """All canonical products, in data-file order."""
@@ -120,12 +121,16 @@ class Lexicon:
 
     def ancestors(self, canonical: str) -> tuple[str, ...]:
         """Parent, grandparent, ... of a product (nearest first)."""
+        found = self._chains.get(canonical)
+        if found is not None:
+            return found
         chain: list[str] = []
         parent = self._products[canonical].parent
         while parent is not None and parent not in chain:
             chain.append(parent)
             parent = self._products[parent].parent
-        return tuple(chain)
+        self._chains[canonical] = found = tuple(chain)
+        return found
 
     def matches(self, wanted: str, offered: str) -> bool:
         """True when a buyer of `wanted` should see a seller of `offered` (the family rule)."""

@@ -64,8 +64,8 @@ def scan(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> Mentions:
         if entry is None:
             continue
         if isinstance(entry, Product):
-            if not _unit_use(text, token):
-                quality = _implied(word, entry, lexicon)
+            if len(word) > 1 or not _unit_use(text, token):
+                quality = None if word == entry.name else _implied(word, entry, lexicon)
                 products.append(ProductMention(token.start, token.end, entry, word, quality))
         elif isinstance(entry, Pest):
             pests.append(Span(token.start, token.end, entry.name, entry))

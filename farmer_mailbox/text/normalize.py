@@ -17,8 +17,9 @@ class _Converter(Protocol):
     def convert(self, text: str) -> str: ...
 
 
-# Pictographs, dingbats, variation selectors, zero-width joiners, keycaps and private use.
-_EMOJI_RE = re.compile(
+# Pictographs, dingbats, variation selectors, zero-width joiners, keycaps and private use, and
+# control characters: one character class, so the regex engine skips ahead by class.
+_NOISE_RE = re.compile(
     "["
     "\U0001f000-\U0001faff"
     "\U0001fb00-\U0001fbff"
@@ -31,11 +32,11 @@ _EMOJI_RE = re.compile(
     "\u3297\u3299"
     "\ufe0e\ufe0f\u200b-\u200f\u2060\u20e3"
     "\ue000-\uf8ff"
+    r"\x00-\x08\x0b-\x1f\x7f-\x9f"
     "]+"
 )
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]+")
-_NOISE_RE = re.compile(f"{_EMOJI_RE.pattern}|{_CONTROL_RE.pattern}")
 _SPACE_RE = re.compile(r"[ \t\r\f\v\u3000\xa0]+")
+_ODD_SPACE = re.compile(r"[\t\r\f\v\u3000\xa0]")  # with a double space: what _SPACE_RE changes
 _NEWLINES_RE = re.compile(r"\s*\n\s*")
 # Punctuation that NFKC leaves alone but that means the same to a reader.
 _PUNCT_MAP = str.maketrans(
@@ -59,6 +60,8 @@ _PUNCT_MAP = str.maketrans(
         "…": "。",
     }
 )
+# Any character _PUNCT_MAP changes (str.translate looks every character up, so test first).
+_PUNCT_RE = re.compile("[" + "".join(re.escape(chr(code)) for code in _PUNCT_MAP) + "]")
 
 
 @lru_cache(maxsize=1)
@@ -71,17 +74,18 @@ def _converter() -> _Converter:
 
 
 @lru_cache(maxsize=1)
-def _traditional() -> frozenset[str]:
-    """Characters OpenCC t2s changes, found once by asking it (about 50 ms, on first use)."""
+def _traditional() -> re.Pattern[str]:
+    """A pattern finding any character OpenCC t2s changes, found once by asking it (about 50 ms,
+    on first use). A character class is a cheaper test than a set on Chinese text."""
     converter = _converter()
     chars = (chr(code) for code in (*range(0x3400, 0xA000), *range(0xF900, 0xFB00)))
-    return frozenset(ch for ch in chars if converter.convert(ch) != ch)
+    return re.compile("[" + "".join(re.escape(ch) for ch in chars if converter.convert(ch) != ch) + "]")
 
 
 def to_simplified(text: str) -> str:
     """Convert traditional Chinese to simplified; text without a traditional character is
     returned unchanged (t2s is the identity there, and most messages are simplified already)."""
-    if text.isascii() or _traditional().isdisjoint(text):
+    if text.isascii() or _traditional().search(text) is None:
         return text
     return _converter().convert(text)
 
@@ -91,7 +95,12 @@ def normalize(text: str) -> str:
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     text = _NOISE_RE.sub(" ", text)
-    text = to_simplified(text).translate(_PUNCT_MAP).lower()
+    text = to_simplified(text)
+    if _PUNCT_RE.search(text) is not None:
+        text = text.translate(_PUNCT_MAP)
+    text = text.lower()
     if "\n" in text:
         text = _NEWLINES_RE.sub("\n", text)
-    return _SPACE_RE.sub(" ", text).strip()
+    if "  " in text or _ODD_SPACE.search(text) is not None:
+        text = _SPACE_RE.sub(" ", text)
+    return text.strip()

@@ -139,19 +139,35 @@ PRICE_PATTERNS = (
     re.compile(rf"{_PREFIX}\s*(?P<c>{_NUM_P})分钱"),
     re.compile(rf"{_NOT_AFTER_NUM}(?P<c>{_NUM_P})分钱{_AFTER}"),
 )
-# Characters a text must hold for each price pattern to have a chance (skips most regex scans).
-_NEEDS = (
-    frozenset("每一1"),
-    frozenset("元块圆"),
-    frozenset("¥"),
-    frozenset("/一每"),
-    frozenset("价资钱"),
-    frozenset("毛角"),
-    frozenset("分"),
-    frozenset("分"),
+
+
+def _any_of(chars: str) -> re.Pattern[str]:
+    """A pattern finding any one of `chars`: a cheaper test than a set's isdisjoint on Chinese
+    text (which makes a string object of every character it looks at)."""
+    return re.compile("[" + "".join(re.escape(ch) for ch in chars) + "]")
+
+
+# Where a match of a price pattern can begin: at 每/一/1 or at a number. The patterns open with a
+# lookbehind, so the regex engine would otherwise try every position of the text in turn.
+_EACH = _any_of("每一1")
+_NUMBER = re.compile(rf"[\d{_CN}]")
+_NUMBER_END = rf"[\d{_CN}点]"  # the last character of a number (_NUM_P)
+# What a text must hold for each price pattern to have a chance, as a pattern that opens with a
+# character class (cheap to scan for; most texts fail most of them), and where its matches can
+# begin when the engine cannot skip ahead by itself.
+_NEEDS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...] = (
+    (re.compile(rf"[每一1]{_PER_UNIT}"), _EACH),
+    (re.compile(rf"{_NUMBER_END}\s*[元块圆]"), _NUMBER),
+    (_any_of("¥"), None),
+    (re.compile(rf"{_NUMBER_END}\s*[/一每]"), _NUMBER),
+    (_any_of("价资钱"), None),
+    (re.compile(rf"{_NUMBER_END}[毛角]"), _NUMBER),
+    (re.compile(rf"{_NUMBER_END}分钱"), _EACH),
+    (re.compile(rf"{_NUMBER_END}分钱"), _NUMBER),
 )
-_MAY_NEGOTIATE = frozenset("议商谈说")
-_NUMERALS = frozenset("0123456789" + _CN + "半")
+_MAY_NEGOTIATE = _any_of("议商谈说")
+_NUMERALS = _any_of("0123456789" + _CN + "半")
+_AMOUNT = re.compile(rf"[\d{_CN}半]")  # where a QUANTITY match can begin
 NEGOTIABLE = re.compile(
     r"面议|面谈|议价|电议|价格?好商量|价钱好商量|好商量|可商量|商量|价格?可议|价格?可谈|价格?好说"
     r"|价钱好说|详谈|另议"
@@ -168,14 +184,14 @@ _SPEC_AFTER = re.compile(r"^\s*(?:多|左右)?\s*(?:重|(?:/|一|每)\s*[只头�
 
 # "30个一盒", "50斤/袋": goods sold by the pack; a bare price is then per pack.
 _PACKS = "[箱袋件盒筐包桶瓶板盘扎捆篓]"
-_PACK_CHARS = frozenset(_PACKS[1:-1])
+_PACK_CHARS = re.compile(_PACKS)
 PACK = re.compile(rf"^\s*(?:/|一|每)\s*(?P<pack>{_PACKS})")
 _PACKED = re.compile(rf"(?:[0-9{_CN}]\s*[斤克吨个只枚头条根株棵]|kg|g)\s*(?:/|一|每)\s*(?P<pack>{_PACKS})")
 
 
 def pack_unit(text: str) -> str | None:
     """The pack a message sells by ("30个一盒" → 盒), if it names one."""
-    if _PACK_CHARS.isdisjoint(text):
+    if _PACK_CHARS.search(text) is None:
         return None
     match = _PACKED.search(text)
     return match["pack"] if match else None
@@ -226,12 +242,13 @@ def _cn_value(text: str) -> float | None:
     return float(value)
 
 
-def _range(match: re.Match[str], first: str = "v") -> tuple[float, float | None] | None:
-    """The value or range named by groups `v`/`v2` of a match."""
-    low = parse_amount(match[first])
+def _range(groups: dict[str, str | None], first: str = "v") -> tuple[float, float | None] | None:
+    """The value or range named by groups `v`/`v2` of a match (its groupdict, made once)."""
+    low = parse_amount(groups[first] or "")
     if low is None:
         return None
-    high = parse_amount(match["v2"]) if first == "v" and match.groupdict().get("v2") else None
+    second = groups.get("v2") if first == "v" else None
+    high = parse_amount(second) if second else None
     if high is not None:
         return low[0], high[0]
     return low
@@ -240,17 +257,20 @@ def _range(match: re.Match[str], first: str = "v") -> tuple[float, float | None]
 def find_prices(text: str) -> list[Price]:
     """All prices in `text`, left to right, without overlaps (earlier patterns win)."""
     found: list[Price] = []
-    numeric = not _NUMERALS.isdisjoint(text)
-    for pattern, needs in zip(PRICE_PATTERNS, _NEEDS, strict=True):
-        if not numeric or needs.isdisjoint(text):
+    numeric = _NUMERALS.search(text) is not None
+    for pattern, (needs, opens) in zip(PRICE_PATTERNS, _NEEDS, strict=True) if numeric else ():
+        if needs.search(text) is None:
             continue
-        for match in pattern.finditer(text):
+        first = opens.search(text) if opens is not None else None
+        if opens is not None and first is None:
+            continue
+        for match in pattern.finditer(text, first.start() if first is not None else 0):
             if _overlaps(match.start(), match.end(), found):
                 continue
             price = _price(match)
             if price is not None:
                 found.append(price)
-    for match in NEGOTIABLE.finditer(text) if _MAY_NEGOTIATE.intersection(text) else ():
+    for match in NEGOTIABLE.finditer(text) if _MAY_NEGOTIATE.search(text) else ():
         if not _overlaps(match.start(), match.end(), found):
             found.append(Price(match.start(), match.end(), None, None, None, negotiable=True))
     return sorted(found, key=lambda p: p.start)
@@ -260,7 +280,7 @@ def _price(match: re.Match[str]) -> Price | None:
     """Turn one price match into a Price, applying 1块5 decimals and 10元3斤 splits."""
     groups = match.groupdict()
     first = "m" if groups.get("m") else ("c" if groups.get("c") else "v")
-    amount = _range(match, first)
+    amount = _range(groups, first)
     if amount is None:
         return None
     low, high = amount
@@ -295,9 +315,10 @@ def _unit_name(word: str | None) -> str | None:
 def find_quantities(text: str, taken: list[Price]) -> list[Quantity]:
     """All quantities in `text` outside the price spans in `taken`, left to right."""
     found: list[Quantity] = []
-    if _NUMERALS.isdisjoint(text):
+    first = _AMOUNT.search(text)
+    if first is None or _NUMERALS.search(text) is None:
         return found
-    for match in QUANTITY.finditer(text):
+    for match in QUANTITY.finditer(text, first.start()):
         if _overlaps(match.start(), match.end(), taken):
             continue
         quantity = _quantity(text, match)
@@ -315,7 +336,7 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
     pack = PACK.match(after)
     if pack and pack["pack"] != found.name:
         return None  # "30个一盒": the size of a pack
-    amount = _range(match)
+    amount = _range(match.groupdict())
     if amount is None or (match["approx"] == "几" and amount[0] < 10):
         return None
     value = amount[0] + (0.5 if match["half"] and amount[0].is_integer() else 0.0)
@@ -327,4 +348,7 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
 
 
 def _overlaps(start: int, end: int, spans: list[Price]) -> bool:
-    return any(start < span.end and span.start < end for span in spans)
+    for span in spans:  # noqa: SIM110 (a loop is cheaper than any(): this runs for every match)
+        if start < span.end and span.start < end:
+            return True
+    return False

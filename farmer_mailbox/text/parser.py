@@ -109,7 +109,7 @@ def _read(text: str, segmenter: Segmenter, lexicon: Lexicon) -> _Reading:
     numeric = _masked(text, [(m.start, m.end) for m in named])
     prices = find_prices(numeric)
     quantities = find_quantities(numeric, prices)
-    cues = find_cues(text, tokens, frozenset(m.start for m in mentions.products))
+    cues = find_cues(text, tokens, frozenset([m.start for m in mentions.products]))
     free = None if mentions.products else _free(text, mentions, prices, quantities, cues)
     products = mentions.products or _guesses(tokens, free or [], segmenter, quantities, prices)
     products = _with_land(_with_labour(products, cues, lexicon), quantities, lexicon)
@@ -152,8 +152,9 @@ def _with_labour(
     products: tuple[ProductMention, ...], cues: list[Cue], lexicon: Lexicon
 ) -> tuple[ProductMention, ...]:
     """招工 / 找活 name labour themselves when no kind of work is named."""
-    if any(p.product.category == "劳务" for p in products):
-        return products
+    for product in products:
+        if product.product.category == "劳务":
+            return products
     for cue in cues:
         if cue.word in LABOUR_CUES:
             worker = ProductMention(cue.start, cue.end, lexicon.product("工人"), cue.word)
@@ -165,8 +166,11 @@ def _with_land(
     products: tuple[ProductMention, ...], quantities: list[Quantity], lexicon: Lexicon
 ) -> tuple[ProductMention, ...]:
     """"10亩地想租出去": land named only by its unit."""
-    if any(p.product.name in ("土地", "鱼塘") for p in products):
+    if not quantities:
         return products
+    for product in products:
+        if product.product.name in ("土地", "鱼塘"):
+            return products
     for quantity in quantities:
         if quantity.unit.word in ("亩地", "亩田"):
             land = ProductMention(quantity.start, quantity.end, lexicon.product("土地"), quantity.unit.word)
@@ -177,9 +181,9 @@ def _with_land(
 def _location(reading: _Reading, places: PlaceResolver | None, home_code: str | None) -> Location | None:
     """The place the message names, resolved when a resolver is given."""
     if reading.free is None:
-        reading.free = _free(
-            reading.text, reading.mentions, reading.prices, reading.quantities, reading.cues, reading.products
-        )
+        # The products read are mostly the ones mentioned (then marking them once is enough).
+        products = () if reading.products == reading.mentions.products else reading.products
+        reading.free = _free(reading.text, reading.mentions, reading.prices, reading.quantities, reading.cues, products)
     mention = find_mention(reading.text, reading.tokens, reading.free, places)
     if mention is None:
         return None
@@ -253,10 +257,15 @@ def _postings(
 
 def _ownership(reading: _Reading) -> _Owned:
     """Give every amount and quality word to the product it was written with."""
-    owned = _Owned()
     text, products = reading.text, reading.products
-    if len({m.product.name for m in products}) == 1:
-        return _all_to_one(reading, products[0].product.name)
+    if products:
+        first = products[0].product.name
+        for mention in products:
+            if mention.product.name != first:
+                break
+        else:
+            return _all_to_one(reading, first)
+    owned = _Owned()
     names = list(dict.fromkeys(m.product.name for m in products))
     for quantity in reading.quantities:
         if text[: quantity.start].rstrip().endswith("各"):
@@ -278,8 +287,10 @@ def _ownership(reading: _Reading) -> _Owned:
 def _all_to_one(reading: _Reading, name: str) -> _Owned:
     """The common case: one product owns every amount and quality word."""
     said = [(m.start, m.quality) for m in reading.products if m.quality]
-    said += [(q.start, q.value) for q in reading.mentions.qualities]
-    return _Owned({name: reading.quantities}, {name: reading.prices}, {name: [q for _, q in sorted(said)]})
+    if reading.mentions.qualities:
+        said += [(q.start, q.value) for q in reading.mentions.qualities]
+        said.sort()
+    return _Owned({name: reading.quantities}, {name: reading.prices}, {name: [q for _, q in said]})
 
 
 def _listed_with(name: str | None, text: str, products: Sequence[ProductMention]) -> list[str]:
@@ -301,12 +312,15 @@ def _own(table: dict[str, list[_T]], name: str | None, item: _T) -> None:
 
 def _first_price(own: list[Price], everywhere: list[Price]) -> Price | None:
     """A product's first valued price, else its 面议, else a message-wide 面议."""
-    valued = [p for p in own if p.value is not None]
-    if valued:
-        return valued[0]
+    for price in own:
+        if price.value is not None:
+            return price
     if own:
         return own[0]
-    return next((p for p in everywhere if p.negotiable), None)
+    for price in everywhere:
+        if price.negotiable:
+            return price
+    return None
 
 
 def _posting(
@@ -322,20 +336,18 @@ def _posting(
     price_value, price_max, price_unit = price_fields(price, quantity, product, reading.pack)
     if quantity is None and price is not None and price.one and price.per:
         quantity = _one_item(price)
+    # Positional (side, product, category, quantity, unit, base_quantity, base_unit, price,
+    # price_max, price_unit, quality, location): keywords cost a frozen dataclass a lot more.
+    if quantity is None:
+        return Posting(
+            side, product.name, product.category, None, None, None, None,
+            price_value, price_max, price_unit, tuple(dict.fromkeys(qualities)), location,
+        )  # fmt: skip
+    unit = quantity.unit
     return Posting(
-        side=side,
-        product=product.name,
-        category=product.category,
-        quantity=quantity.value if quantity else None,
-        unit=quantity.unit.name if quantity else None,
-        base_quantity=quantity.base_value if quantity else None,
-        base_unit=quantity.unit.base if quantity else None,
-        price=price_value,
-        price_max=price_max,
-        price_unit=price_unit,
-        quality=tuple(dict.fromkeys(qualities)),
-        location=location,
-    )
+        side, product.name, product.category, quantity.value, unit.name, quantity.base_value, unit.base,
+        price_value, price_max, price_unit, tuple(dict.fromkeys(qualities)), location,
+    )  # fmt: skip
 
 
 def _one_item(price: Price) -> Quantity | None:

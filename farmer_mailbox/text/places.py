@@ -55,8 +55,9 @@ class NameIndex:
         self.names = frozenset(n for n in (name.strip().lower() for name in names) if len(n) >= 2)
         self.prefixes = frozenset(n[:2] for n in self.names)
         firsts = "".join(sorted({re.escape(n[0]) for n in self.names}))
-        # Positions where a name may start, found by the regex engine rather than a Python loop.
-        self._starts = re.compile(f"(?=[{firsts}].)" if firsts else "(?!)")
+        # Positions where a name may start, found by the regex engine rather than a Python loop
+        # (opening with the class, not a lookahead, lets the engine skip ahead by it).
+        self._starts = re.compile(f"[{firsts}](?=.)" if firsts else "(?!)")
         self.longest = max((len(n) for n in self.names), default=0)
 
     def scan(self, text: str, free: Sequence[bool]) -> list[Mention]:

@@ -68,8 +68,12 @@ class Segmenter:
         self._tokenizer = tokenizer
         self._freq: dict[str, int] = tokenizer.FREQ
         self._log_total = math.log(total)
-        # Dictionary words met so far with their log-probability (or the prefix-only mark).
-        self._known: dict[str, float] = {}
+        # The fragments met so far as a character trie: each node maps the next character to
+        # (log-probability or the prefix-only or unknown mark, that fragment's own node). Walking
+        # it costs one small lookup per character instead of slicing and hashing every fragment
+        # in jieba's 580,000-word dictionary.
+        self._trie: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._remembered = 0
 
     def cut(self, text: str) -> Iterator[str]:
         """Words of `text` in order, by jieba itself; together they spell `text` exactly."""
@@ -77,26 +81,41 @@ class Segmenter:
 
     def words(self, text: str) -> list[str]:
         """Words of `text` in order (the fast path of `cut`, same result)."""
-        words: list[str] = []
-        for block in _BLOCK.split(text):
-            if not block:
-                continue
-            words.extend(self._cut_block(block) if _BLOCK.match(block) else _skipped(block))
-        return words
+        return [token.word for token in self.tokens(text)]
 
     def tokens(self, text: str) -> list[Token]:
-        """Words of `text` with their offsets."""
+        """Words of `text` with their offsets.
+
+        Runs of Han characters, letters and digits are cut by jieba's __cut_DAG_NO_HMM: the best
+        route through dictionary words, single Latin letters and digits glued into one word.
+        """
         tokens: list[Token] = []
         append = tokens.append
         position = 0
-        for block in _BLOCK.split(text):
+        # split() with one group alternates: text between word runs (even), word runs (odd).
+        for i, block in enumerate(_BLOCK.split(text)):
             if not block:
                 continue
-            words = self._cut_block(block) if _BLOCK.match(block) else _skipped(block)
-            for word in words:
-                end = position + len(word)
-                append(_new_token(Token, (word, position, end)))  # Token(word, position, end), faster
-                position = end
+            if not i & 1:
+                for word in _skipped(block):
+                    end = position + len(word)
+                    append(_new_token(Token, (word, position, end)))  # Token(word, position, end), faster
+                    position = end
+                continue
+            route = self._route(block)
+            size = len(block)
+            start = x = 0  # the word being read starts at `start`; the route's next step at `x`
+            latin = False  # the previous step was a single letter or digit
+            while x < size:
+                y = route[x]
+                single = y - x == 1 and block[x] in _LATIN_OR_DIGIT
+                if x and not (single and latin):
+                    append(_new_token(Token, (block[start:x], position + start, position + x)))
+                    start = x
+                latin = single
+                x = y
+            append(_new_token(Token, (block[start:], position + start, position + size)))
+            position += size
         return tokens
 
     def is_word(self, word: str) -> bool:
@@ -107,67 +126,54 @@ class Segmenter:
         """The dictionary frequency of `word` (0 when unknown)."""
         return int(self._freq.get(word) or 0)
 
-    def _cut_block(self, block: str) -> list[str]:
-        """jieba's __cut_DAG_NO_HMM for one run of Han characters, letters and digits."""
-        route = self._route(block)
-        words: list[str] = []
-        latin = ""
-        x, size = 0, len(block)
-        while x < size:
-            y = route[x] + 1
-            word = block[x:y]
-            if y - x == 1 and word in _LATIN_OR_DIGIT:
-                latin += word
-            else:
-                if latin:
-                    words.append(latin)
-                    latin = ""
-                words.append(word)
-            x = y
-        if latin:
-            words.append(latin)
-        return words
-
     def _route(self, block: str) -> list[int]:
-        """End index of the best word starting at each position (max total log-probability)."""
-        known, floor = self._known, -self._log_total
+        """End (exclusive) of the best word starting at each position (max total log-probability).
+
+        One pass from the right: each start tries the dictionary words it begins, stopping at the
+        first fragment that is not even a prefix of a word; ties go to the longer word.
+        """
+        trie, log_total = self._trie, self._log_total
         size = len(block)
         score = [0.0] * (size + 1)
-        ends = [0] * (size + 1)
+        ends = list(range(1, size + 2))  # unknown characters stand alone
         for start in range(size - 1, -1, -1):
-            best, best_end = -math.inf, start
+            best = _NO_WORD
+            node = trie
             end = start
-            fragment = block[start]
-            while True:
-                value = known.get(fragment)
-                if value is None:
-                    value = self._learn(fragment)
-                    if value is None:
-                        break
-                if value != _PREFIX_ONLY:
-                    value += score[end + 1]
-                    if value >= best:
-                        best, best_end = value, end
+            for char in block[start:]:
                 end += 1
-                if end == size:
+                entry = node.get(char)
+                if entry is None:
+                    entry = self._learn(node, block[start:end])
+                value, node = entry
+                if value < 0.0:
+                    value += score[end]
+                    if value >= best:
+                        best = value
+                        ends[start] = end
+                elif value == _UNKNOWN:
                     break
-                fragment = block[start : end + 1]
-            if best == -math.inf:
-                best = floor + score[start + 1]
-            score[start], ends[start] = best, best_end
+            score[start] = best if best != _NO_WORD else score[start + 1] - log_total
         return ends
 
-    def _learn(self, fragment: str) -> float | None:
-        """Log-probability of a dictionary word (or the prefix-only mark), cached; None if unknown."""
+    def _learn(self, node: dict[str, Any], fragment: str) -> tuple[float, dict[str, Any]]:
+        """The trie entry of a fragment (its last character under its prefix's node), remembered
+        while the trie is under its size limit."""
         count = self._freq.get(fragment)
-        if count is None:
-            return None
-        value = math.log(count) - self._log_total if count else _PREFIX_ONLY
-        self._known[fragment] = value
-        return value
+        value = _UNKNOWN if count is None else math.log(count) - self._log_total if count else _PREFIX_ONLY
+        entry: tuple[float, dict[str, Any]] = (value, _DEAD_END if value == _UNKNOWN else {})
+        if self._remembered < _KNOWN_MAX:
+            node[fragment[-1]] = entry
+            self._remembered += 1
+        return entry
 
 
-_PREFIX_ONLY = 1.0  # log-probabilities are negative: 1.0 marks a word prefix that is no word
+# Log-probabilities are negative: 1.0 marks a word prefix that is no word, 2.0 no prefix either.
+_PREFIX_ONLY = 1.0
+_UNKNOWN = 2.0
+_NO_WORD = -math.inf
+_DEAD_END: dict[str, Any] = {}  # below an unknown fragment (never walked: the walk stops there)
+_KNOWN_MAX = 100_000  # fragments remembered (words, prefixes and dead ends): about 20 MB at most
 _new_token = tuple.__new__
 _BLOCK = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")
 _SKIP = re.compile(r"(\r\n|\s)")
@@ -176,6 +182,8 @@ _LATIN_OR_DIGIT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY
 
 def _skipped(block: str) -> list[str]:
     """Outside word runs jieba keeps whitespace whole and splits everything else per character."""
+    if len(block) == 1:  # the usual space or comma
+        return [block]
     words: list[str] = []
     for piece in _SKIP.split(block):
         if piece:
