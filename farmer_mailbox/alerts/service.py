@@ -1,19 +1,25 @@
 """The alert service: preview, create, confirm, approve, discard, cancel and monitor alerts.
 
 Every path (JSON API, CLI, the warning feed, the pest calendar) comes through here: the draft is
-checked (sender and scope, template and segment budget, times, crops), priced against the
-bureau's month, and written with its record event in one transaction. Sending is not done here:
-the fan-out job (`fanout.py`) turns due alerts into outbox rows; `on_due` wakes it at once.
+checked (sender and scope, template and segment budget, times, crops), priced against the month
+of every county bureau it reaches, and written with its record event in one transaction. An
+alert that would take some county over budget is held for an admin's confirmation (orange and
+red warnings too, unless `[alerts] urgent_over_budget = "send"`); the hold is logged and every
+admin is told by SMS. Sending is not done here: the fan-out job (`fanout.py`) turns due alerts
+into outbox rows; `on_due` wakes it at once.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from farmer_mailbox import wording
 from farmer_mailbox.accounts import fail
 from farmer_mailbox.clock import Clock
 from farmer_mailbox.config import Config
@@ -24,7 +30,7 @@ from farmer_mailbox.scoping import Actor
 from farmer_mailbox.store import NewRecord, Reads, Store, Tx
 from farmer_mailbox.text.lexicon import load_lexicon
 
-from .costs import Budget, Preview, cost_of, month_bounds, month_label, town_lines
+from .costs import Budget, Preview, charges_of, cost_of, month_bounds, month_label, town_lines
 from .model import (
     CANCELLABLE,
     TEMPLATES_OF_KIND,
@@ -50,10 +56,21 @@ from .targeting import (
 )
 from .texts import area_name, clean_params, office_name, render_checked, template_fields
 
+log = logging.getLogger(__name__)
 SYSTEM_CHANNEL = "system"
 LATE_GRACE = timedelta(minutes=1)
 NOT_SENT = ("sending", "sent", "delivered", "failed", "expired")
 Canonical = Callable[[tuple[str, ...]], tuple[str, ...]]
+
+
+def _action(name: str) -> str:
+    """What staff tried to do, as the 'alert.state' error names it (确认, 批准, 放弃, 取消)."""
+    return wording.ALERT_WORDS[f"action.{name}"]
+
+
+def _yuan(amount: float) -> str:
+    """Yuan for a short message: 0.3, 12.5, 5000 (whole yuan from 100 up)."""
+    return str(math.ceil(amount)) if amount >= 100 else f"{amount:.2f}".rstrip("0").rstrip(".")
 
 
 def _plain_words(words: tuple[str, ...]) -> tuple[str, ...]:
@@ -88,6 +105,7 @@ class AlertService:
         self.zone = ZoneInfo(config.service.timezone)
         self.quiet = QuietHours(parse_hhmm(config.outbox.quiet_start), parse_hhmm(config.outbox.quiet_end),
                                 self.zone)
+        self.urgent_waits = config.alerts.urgent_over_budget == "hold"
         self.on_due: Callable[[], None] = lambda: None
 
     # --- checking and pricing ----------------------------------------------------------------
@@ -102,13 +120,13 @@ class AlertService:
         products = expand_crops(self.expander, draft.crops) if draft.crops else ()
         target = Target(regions, draft.roles, _plain_words(draft.crops), products)
         urgent = is_urgent(draft.kind, severity)
-        preview = await self._price(target, text, segments, urgent, send_at, expires_at)
+        preview, charges = await self._price(target, text, segments, urgent, send_at, expires_at)
         new = NewAlert(
             kind=draft.kind, severity=severity, urgent=urgent, template_key=draft.template_key, params=params,
-            target=target, county_code=preview.budget.county_code if preview.budget else None,
-            status=Status.SCHEDULED, send_at=send_at, expires_at=expires_at, segments=segments, price=preview.price,
-            recipients=preview.recipients, cost_yuan=preview.cost_yuan, created_by=actor.user_id if actor else None,
-            created_at=self.clock.now(), note=draft.note,
+            target=target, county_code=bureau_of(regions), status=Status.SCHEDULED, send_at=send_at,
+            expires_at=expires_at, segments=segments, price=preview.price, recipients=preview.recipients,
+            cost_yuan=preview.cost_yuan, created_by=actor.user_id if actor else None, created_at=self.clock.now(),
+            note=draft.note, charges=charges,
         )
         return Prepared(new, preview)
 
@@ -124,16 +142,17 @@ class AlertService:
         return regions
 
     async def _price(self, target: Target, text: str, segments: int, urgent: bool, send_at: datetime,
-                     expires_at: datetime) -> Preview:
-        """Count the audience by town and price it against the paying bureau's month."""
+                     expires_at: datetime) -> tuple[Preview, dict[str, int]]:
+        """Count the audience by town and price it against the month of each county it reaches;
+        return the preview and the recipients per county (what each bureau is charged for)."""
         counts = await self.store.audience_by_town(target)
         recipients, price = sum(counts.values()), self.config.sms.price_per_segment
-        county = bureau_of(target.regions)
-        cost = cost_of(recipients, segments, price)
-        budget = await self.budget(self.store, county, send_at, cost) if county else None
+        charges = charges_of(counts)
+        budgets = await self.budgets(self.store, charges, send_at, segments, price)
         towns = town_lines(self.tree, counts, segments, price)
-        return Preview(text, self.signature, segments, price, recipients, towns, budget, urgent, send_at, expires_at,
-                       None if urgent else self._quiet_wait(send_at))
+        preview = Preview(text, self.signature, segments, price, recipients, towns, budgets, urgent, send_at,
+                          expires_at, None if urgent else self._quiet_wait(send_at), self.urgent_waits)
+        return preview, charges
 
     async def preview(self, actor: Actor, draft: AlertDraft) -> Preview:
         """Recipients, segments and cost by town, and the budget, for an alert not yet created."""
@@ -144,6 +163,21 @@ class AlertService:
         start, end = month_bounds(send_at, self.zone)
         spent = await reads.county_spent(county, start, end)
         return Budget(county, month_label(start), self.config.alerts.monthly_budget_yuan, round(spent, 2), cost)
+
+    async def budgets(self, reads: Reads, charges: Mapping[str, int], send_at: datetime, segments: int,
+                      price: float) -> tuple[Budget, ...]:
+        """Each county's month with its share of an alert (its recipients there × segments × price)."""
+        return tuple([await self.budget(reads, county, send_at, cost_of(n, segments, price))
+                      for county, n in charges.items()])
+
+    async def _over(self, tx: Tx, new: NewAlert) -> tuple[Budget, ...]:
+        """The counties whose month `new` would take over budget, read inside the writing transaction."""
+        found = await self.budgets(tx, new.charges, new.send_at, new.segments, new.price)
+        return tuple(b for b in found if b.exceeds)
+
+    def must_wait(self, urgent: bool) -> bool:
+        """Whether an alert over budget waits for an admin: always, but for urgent ones with "send"."""
+        return self.urgent_waits or not urgent
 
     def _severity(self, draft: AlertDraft) -> Severity:
         if draft.kind is not Kind.WEATHER:
@@ -182,23 +216,44 @@ class AlertService:
     # --- writing -----------------------------------------------------------------------------
 
     async def insert(self, tx: Tx, new: NewAlert, actor: Actor | None, *, confirm: bool = False,
-                     force: bool = False, event: str = "alert_create") -> int:
-        """Insert an alert with its record event, held for an admin when over budget.
+                     event: str = "alert_create") -> int:
+        """Insert an alert with its charges and record event, held for an admin when it would take
+        any county it reaches over budget.
 
-        `confirm` (an admin's) lets it go anyway; so does `force`, and so do urgent alerts (orange
-        and red warnings: life before budget): the record notes they went over.
+        `confirm` (an admin's) lets it go anyway; so do orange and red warnings when the bureaus
+        chose `urgent_over_budget = "send"`: the record notes they went over.
         """
-        over = False
-        if new.status is Status.SCHEDULED and new.county_code is not None:
-            over = (await self.budget(tx, new.county_code, new.send_at, new.cost_yuan)).exceeds
+        over: tuple[Budget, ...] = ()
+        if new.status is Status.SCHEDULED:
+            over = await self._over(tx, new)
             if over and confirm:
                 new = replace(new, confirmed_by=actor.user_id if actor else None)
-            elif over and not (force or new.urgent):
+            elif over and self.must_wait(new.urgent):
                 new = replace(new, status=Status.HELD)
         alert_id = await tx.insert_alert(new)
+        await tx.set_alert_charges(alert_id, new.charges)
         await self._event(tx, actor, event, alert_id, kind=new.kind.value, status=new.status.value,
-                          recipients=new.recipients, cost_yuan=new.cost_yuan, source=new.source, over_budget=over)
+                          recipients=new.recipients, cost_yuan=new.cost_yuan, source=new.source,
+                          over_budget=bool(over), over_counties=[b.county_code for b in over])
+        if new.status is Status.HELD:
+            await self._announce_hold(tx, alert_id, new, over)
         return alert_id
+
+    async def _announce_hold(self, tx: Tx, alert_id: int, new: NewAlert, over: Sequence[Budget]) -> None:
+        """Make a hold seen: a WARNING in the log naming the alert, and an SMS to every active admin
+        (urgent for an orange or red warning, so it reaches them at night)."""
+        counties = ", ".join(f"{b.county_code[:6]} ({b.after_yuan:.2f} of {b.limit_yuan:.2f} yuan in {b.month})"
+                             for b in over)
+        log.warning("alert %d (%s %s, %d recipients, %.2f yuan) is held for an admin's confirmation: it would "
+                    "exceed the monthly budget of %s; confirm with `farmer-mailbox alerts confirm %d`",
+                    alert_id, new.kind.value, new.severity.value or "-", new.recipients, new.cost_yuan, counties,
+                    alert_id)
+        kind = wording.ALERT_WORDS[f"kind.{new.kind.value}"].format(colour=new.severity.zh)
+        params = {"kind": kind, "id": str(alert_id), "area": area_name(self.tree, new.target.regions),
+                  "cost": _yuan(new.cost_yuan)}
+        told = await tx.notify_admins(alert_id, "alert_held", params, new.urgent, self.clock.now(), new.expires_at)
+        if not told:
+            log.warning("alert %d is held but no active admin can be told by SMS", alert_id)
 
     async def create(self, actor: Actor, draft: AlertDraft, *, confirm_budget: bool = False) -> tuple[Alert, Preview]:
         """Create an alert (scheduled, or held when over budget); return it and its preview."""
@@ -217,7 +272,7 @@ class AlertService:
         """An admin lets an alert held over budget go."""
         if actor.role is not Role.ADMIN:
             raise fail("scope.role")
-        alert = await self._change(actor, alert_id, {Status.HELD}, "alert_confirm", "确认",
+        alert = await self._change(actor, alert_id, {Status.HELD}, "alert_confirm", _action("confirm"),
                                    status=Status.SCHEDULED, confirmed_by=actor.user_id)
         self._kick_if_due(alert)
         return alert
@@ -227,7 +282,7 @@ class AlertService:
         """An officer approves a pest-calendar draft, optionally editing its text or narrowing its
         regions: re-priced now, then scheduled (or held over budget)."""
         alert = await self.get(actor, alert_id)
-        self._require(alert, {Status.DRAFT}, "批准")
+        self._require(alert, {Status.DRAFT}, _action("approve"))
         now = self.clock.now()
         edited = {**alert.params, **(params or {})}
         if regions and "area" not in (params or {}):
@@ -242,14 +297,17 @@ class AlertService:
         if new.recipients == 0:
             raise fail("alert.empty")
         async with self.store.transaction() as tx:
-            self._require(await self._must(tx, alert_id), {Status.DRAFT}, "批准")
-            status = Status.SCHEDULED
-            if new.county_code and (await self.budget(tx, new.county_code, new.send_at, new.cost_yuan)).exceeds:
-                status = Status.HELD
+            self._require(await self._must(tx, alert_id), {Status.DRAFT}, _action("approve"))
+            over = await self._over(tx, new)
+            status = Status.HELD if over and self.must_wait(new.urgent) else Status.SCHEDULED
             await tx.update_alert(alert_id, now, status=status, send_at=new.send_at, expires_at=new.expires_at,
                                   recipients=new.recipients, cost_yuan=new.cost_yuan, segments=new.segments,
                                   params=new.params, regions=new.target.regions)
-            await self._event(tx, actor, "alert_approve", alert_id, status=status.value, cost_yuan=new.cost_yuan)
+            await tx.set_alert_charges(alert_id, new.charges)
+            await self._event(tx, actor, "alert_approve", alert_id, status=status.value, cost_yuan=new.cost_yuan,
+                              over_budget=bool(over))
+            if status is Status.HELD:
+                await self._announce_hold(tx, alert_id, new, over)
             approved = await self._must(tx, alert_id)
         self._kick_if_due(approved)
         return approved
@@ -257,7 +315,7 @@ class AlertService:
     async def discard(self, actor: Actor, alert_id: int) -> Alert:
         """An officer discards a pest-calendar draft."""
         await self.get(actor, alert_id)
-        return await self._change(actor, alert_id, {Status.DRAFT}, "alert_discard", "放弃",
+        return await self._change(actor, alert_id, {Status.DRAFT}, "alert_discard", _action("discard"),
                                   status=Status.DISCARDED, done_at=self.clock.now())
 
     async def cancel(self, actor: Actor, alert_id: int, reason: str = "") -> Alert:
@@ -269,7 +327,7 @@ class AlertService:
 
     async def cancel_in(self, tx: Tx, alert: Alert, actor: Actor | None, reason: str) -> int:
         """Cancel an alert inside an open transaction; return copies cancelled."""
-        self._require(alert, CANCELLABLE, "取消")
+        self._require(alert, CANCELLABLE, _action("cancel"))
         now = self.clock.now()
         cancelled = await tx.cancel_outbox(alert_id=alert.id, at=now, reason=f"alert cancelled: {reason}")
         kept = await tx.count_alert_rows(alert.id, NOT_SENT)

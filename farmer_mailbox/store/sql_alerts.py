@@ -1,5 +1,5 @@
-"""SQL for alerts: the alert rows, fan-out into the outbox in SQL, audience counts, the warning
-ledger, forecast opt-ins.
+"""SQL for alerts: the alert rows, fan-out into the outbox in SQL, audience counts, what each
+county pays, the warning ledger, forecast opt-ins, and the notice to admins of a held alert.
 
 Fan-out is one `INSERT OR IGNORE INTO outbox ... SELECT ... FROM users` per target subtree, never
 a loop over users; the idempotency key `alert:<alert id>:<user id>` makes a second run add
@@ -154,12 +154,20 @@ class AlertReads(SqlBase):
         return counts
 
     async def county_spent(self, county_code: str, since: datetime, until: datetime) -> float:
-        """Yuan a county's alerts committed for sends in [since, until) (held and drafts excluded)."""
+        """Yuan a county's share of alerts committed for sends in [since, until) (held and drafts
+        excluded); an alert reaching several counties counts against each by its share."""
         marks = ",".join("?" * len(_COMMITTED))
         value = await self._value(
-            f"SELECT COALESCE(SUM(cost_yuan), 0) FROM alerts WHERE county_code = ? AND send_at >= ? "
-            f"AND send_at < ? AND status IN ({marks})", (county_code, to_db(since), to_db(until), *_COMMITTED))
+            "SELECT COALESCE(SUM(a.cost_yuan * c.share), 0) FROM alert_charges c JOIN alerts a ON a.id = c.alert_id "
+            f"WHERE c.county_code = ? AND a.send_at >= ? AND a.send_at < ? AND a.status IN ({marks})",
+            (county_code, to_db(since), to_db(until), *_COMMITTED))
         return float(value)
+
+    async def alert_charges(self, alert_id: int) -> dict[str, int]:
+        """The counties an alert is charged to, with its recipients in each."""
+        rows = await self._all("SELECT county_code, recipients FROM alert_charges WHERE alert_id = ? ORDER BY 1",
+                               (alert_id,))
+        return {r[0]: int(r[1]) for r in rows}
 
     async def officer_counties(self) -> list[str]:
         """Counties (12-digit codes) with at least one active officer: the bureaus that get drafts."""
@@ -234,6 +242,26 @@ class AlertWrites(SqlBase):
             where, params = audience_where(alert.target, region, by_rowid=ids is not None, ids=ids)
             added += await self._exec_in_thread(_FANOUT_SQL.format(where=where), (*head, *params))
         return added
+
+    async def set_alert_charges(self, alert_id: int, charges: Mapping[str, int]) -> None:
+        """Charge an alert to these counties by their recipients (replacing earlier charges)."""
+        await self._exec("DELETE FROM alert_charges WHERE alert_id = ?", (alert_id,))
+        total = sum(charges.values())
+        if total > 0:
+            await self._many(
+                "INSERT INTO alert_charges (alert_id, county_code, recipients, share) VALUES (?, ?, ?, ?)",
+                [(alert_id, county, n, n / total) for county, n in charges.items() if n > 0])
+
+    async def notify_admins(self, alert_id: int, template_key: str, params: Mapping[str, str], urgent: bool,
+                            now: datetime, expires_at: datetime) -> int:
+        """Enqueue one notice about an alert to every active admin, once each (in SQL); rows added."""
+        return await self._exec(
+            "INSERT OR IGNORE INTO outbox (idem_key, purpose, priority, urgent, channel, address, user_id, "
+            "template_key, params, due_at, expires_at, created_at, ref) "
+            "SELECT ? || ':' || u.id, 'alert', ?, ?, 'sms', u.phone, u.id, ?, ?, ?, ?, ?, ? "
+            "FROM users u WHERE u.role = 'admin' AND u.status = 'active'",
+            (f"{template_key}:{alert_id}", priority_for("alert", urgent), int(urgent), template_key,
+             _json(dict(params)), to_db(now), to_db(expires_at), to_db(now), f"alert:{alert_id}"))
 
     async def count_alert_rows(self, alert_id: int, statuses: Sequence[str]) -> int:
         """SMS copies of an alert in the given outbox states (what is billed)."""

@@ -272,8 +272,10 @@ async def test_v7_sample_in_its_own_time_becomes_a_blue_alert(feed: Feed) -> Non
     assert len("【农民信箱】" + sms.text) <= 134
 
 
-async def test_blue_over_budget_waits_red_goes(rig_with: Callable[..., Any]) -> None:
-    rig: Rig = await rig_with(alerts={"monthly_budget_yuan": 0.01})
+@pytest.mark.parametrize(("policy", "red_status"), [("hold", Status.HELD), ("send", Status.SENT)])
+async def test_over_budget_warnings_wait_for_an_admin_unless_urgent_ones_may_go(
+        rig_with: Callable[..., Any], policy: str, red_status: Status) -> None:
+    rig: Rig = await rig_with(alerts={"monthly_budget_yuan": 0.01, "urgent_over_budget": policy})
     farmer = await rig.user(YANGGAO)
     async with QWeatherServer() as server, httpx.AsyncClient() as client:
         feed = Feed(server, rig, client)
@@ -282,7 +284,10 @@ async def test_blue_over_budget_waits_red_goes(rig_with: Callable[..., Any]) -> 
         assert await feed.intake(["330282"]).poll() == {"new": 2}
         await rig.deliver()
         blue, red = await feed.alerts()
-    assert (blue.status, red.status) == (Status.HELD, Status.SENT)
-    assert rig.received() == [farmer.phone]
+    assert (blue.status, red.status) == (Status.HELD, red_status)
+    warned = [s.to for s in rig.gateway.sent if s.template_key == "weather_warning"]
+    assert warned == ([farmer.phone] if policy == "send" else [])
+    held = [s.text for s in rig.gateway.sent if s.template_key == "alert_held"]
+    assert len(held) == (2 if policy == "hold" else 1) and all("超出本月预算" in t for t in held)
     events = [json.loads(e.detail) for e in await rig.services.store.record_tail(30) if e.text == "warning_received"]
     assert sorted(e["warning"] for e in events) == ["blue-1", "red-1"]
