@@ -163,7 +163,8 @@ class WarningIntake:
         return "lifted"
 
     def _lift_draft(self, w: OfficialWarning, heard: list[Alert]) -> AlertDraft:
-        """One 解除 notice for everyone who got any of the lifted alerts (their regions together)."""
+        """One 解除 notice for everyone who got any of the lifted alerts, and only them (their copies
+        were sent; those whose copy was cancelled never heard of the warning)."""
         old = heard[0]
         when = (w.issued or self.clock.now()).astimezone(self.service.zone)
         time = wording.ALERT_WORDS["date_hour"].format(month=when.month, day=when.day, hour=when.hour)
@@ -172,7 +173,7 @@ class WarningIntake:
         expires = self.clock.now() + timedelta(hours=LIFT_NOTICE_HOURS)
         regions = disjoint(code for alert in heard for code in alert.target.regions)
         return AlertDraft(kind=Kind.WEATHER, template_key="weather_lifted", params=params, regions=regions,
-                          severity=old.severity, expires_at=expires)
+                          severity=old.severity, expires_at=expires, recipients_of=tuple(a.id for a in heard))
 
     async def _extend(self, w: OfficialWarning, alert_id: int | None, regions: list[str]) -> str:
         wider = disjoint((*regions, *w.regions))

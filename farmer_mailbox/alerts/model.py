@@ -79,13 +79,15 @@ class Target:
     """Who receives an alert: region subtrees × roles, and optionally products followed.
 
     `regions` are 12-digit codes of disjoint subtrees; `crops` are the words asked for and
-    `products` their expansion into canonical product names (empty: no product filter).
+    `products` their expansion into canonical product names (empty: no product filter);
+    `recipients_of` (a warning's lift notice) keeps only users sent a copy of one of those alerts.
     """
 
     regions: tuple[str, ...]
     roles: tuple[Role, ...] = ALL_ROLES
     crops: tuple[str, ...] = ()
     products: tuple[str, ...] = ()
+    recipients_of: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,7 @@ class AlertDraft:
     send_at: datetime | None = None
     expires_at: datetime | None = None
     note: str = ""
+    recipients_of: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

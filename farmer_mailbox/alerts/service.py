@@ -118,7 +118,7 @@ class AlertService:
         text, segments = render_checked(draft.template_key, params, self.signature)
         send_at, expires_at = self._times(draft)
         products = expand_crops(self.expander, draft.crops) if draft.crops else ()
-        target = Target(regions, draft.roles, _plain_words(draft.crops), products)
+        target = Target(regions, draft.roles, _plain_words(draft.crops), products, draft.recipients_of)
         urgent = is_urgent(draft.kind, severity)
         preview, charges = await self._price(target, text, segments, urgent, send_at, expires_at)
         new = NewAlert(
@@ -291,7 +291,7 @@ class AlertService:
             kind=alert.kind, template_key=alert.template_key, params=edited,
             regions=tuple(regions) or alert.target.regions, severity=alert.severity, crops=alert.target.crops,
             roles=alert.target.roles, send_at=send_at or (alert.send_at if alert.send_at > now else None),
-            expires_at=alert.expires_at,
+            expires_at=alert.expires_at, recipients_of=alert.target.recipients_of,
         )
         new = (await self.prepare(draft, actor)).new
         if new.recipients == 0:

@@ -49,6 +49,7 @@ def _alert(r: aiosqlite.Row) -> Alert:
     target = Target(
         regions=tuple(json.loads(r["regions"])), roles=tuple(Role(x) for x in json.loads(r["roles"])),
         crops=tuple(json.loads(r["crops"])), products=tuple(json.loads(r["products"])),
+        recipients_of=tuple(json.loads(r["recipients_of"])),
     )
     return Alert(
         id=r["id"], kind=Kind(r["kind"]), severity=Severity(r["severity"]), urgent=bool(r["urgent"]),
@@ -80,6 +81,12 @@ def audience_where(target: Target, region: str, *, by_rowid: bool = False,
         parts.append("EXISTS (SELECT 1 FROM user_interests i WHERE i.user_id = u.id "
                      f"AND i.product IN ({','.join('?' * len(target.products))}))")
         params += list(target.products)
+    if target.recipients_of:   # by the unique key of each earlier copy (SMS or WeChat): one lookup per user
+        keys = ", ".join("? || u.id" for _ in target.recipients_of) + ", " + ", ".join(
+            "? || u.id || ':wechat'" for _ in target.recipients_of)
+        parts.append(f"EXISTS (SELECT 1 FROM outbox o WHERE o.idem_key IN ({keys}) "
+                     "AND o.status IN ('sent', 'delivered'))")
+        params += [f"alert:{a}:" for a in target.recipients_of] * 2
     if ids is not None:
         parts.append("u.id > ? AND u.id <= ?")
         params += list(ids)
@@ -211,14 +218,14 @@ class AlertWrites(SqlBase):
         t = new.target
         return await self._insert(
             "INSERT INTO alerts (kind, severity, urgent, template_key, params, regions, crops, products, roles, "
-            "county_code, status, send_at, expires_at, segments, price, recipients, cost_yuan, source, supersedes, "
-            "created_by, confirmed_by, note, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "recipients_of, county_code, status, send_at, expires_at, segments, price, recipients, cost_yuan, source, "
+            "supersedes, created_by, confirmed_by, note, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (new.kind.value, new.severity.value, int(new.urgent), new.template_key, _json(dict(new.params)),
              _json(list(t.regions)), _json(list(t.crops)), _json(list(t.products)),
-             _json([r.value for r in t.roles]), new.county_code, new.status.value, to_db(new.send_at),
-             to_db(new.expires_at), new.segments, new.price, new.recipients, new.cost_yuan, new.source,
-             new.supersedes, new.created_by, new.confirmed_by, new.note, to_db(new.created_at),
+             _json([r.value for r in t.roles]), _json(list(t.recipients_of)), new.county_code, new.status.value,
+             to_db(new.send_at), to_db(new.expires_at), new.segments, new.price, new.recipients, new.cost_yuan,
+             new.source, new.supersedes, new.created_by, new.confirmed_by, new.note, to_db(new.created_at),
              to_db(new.created_at)),
         )
 

@@ -1,4 +1,5 @@
--- 0010: which county bureaus pay for an alert, and what share each pays.
+-- 0010: which county bureaus pay for an alert, and what share each pays; lift notices that reach
+-- only those who got the warning; an index to find admins.
 --
 -- An alert reaching several counties (a red rainstorm warning for two, a city-wide notice) is
 -- charged to each county in proportion to its recipients there, as counted for the preview.
@@ -20,3 +21,7 @@ SELECT id, county_code, recipients, 1.0 FROM alerts WHERE county_code IS NOT NUL
 
 -- Admins are told when an alert is held for their confirmation; find them without a scan of users.
 CREATE INDEX users_admins ON users(status) WHERE role = 'admin';
+
+-- A warning's lift notice (解除) goes only to users who were sent a copy of the lifted alerts
+-- (JSON list of alert ids; empty: no such condition).
+ALTER TABLE alerts ADD COLUMN recipients_of TEXT NOT NULL DEFAULT '[]';

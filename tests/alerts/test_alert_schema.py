@@ -1,4 +1,4 @@
-"""Migration 0010 charges alerts to counties: alerts written before it keep counting for their bureau."""
+"""Migration 0010: alerts written before it keep counting for their bureau; the new queries use indexes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from farmer_mailbox.alerts.model import Target
 from farmer_mailbox.store import SqliteStore
+from farmer_mailbox.store.sql_alerts import audience_where
 from farmer_mailbox.store.sqlite import migration_files
 
 COLUMNS = ("kind, severity, urgent, template_key, params, regions, roles, county_code, status, send_at, expires_at, "
@@ -53,5 +55,22 @@ async def test_earlier_alerts_keep_counting_for_their_county(tmp_path: Path) -> 
         admins = " ".join(str(r[3]) for r in conn.execute(
             "EXPLAIN QUERY PLAN SELECT id FROM users u WHERE u.role = 'admin' AND u.status = 'active'"))
         assert "users_admins" in admins                    # telling admins of a hold reads no other user
+    finally:
+        conn.close()
+
+
+async def test_a_lift_notice_finds_who_got_the_warning_by_unique_key(tmp_path: Path) -> None:
+    store = await SqliteStore.open(tmp_path / "new.db")
+    await store.migrate()
+    await store.close()
+    conn = sqlite3.connect(tmp_path / "new.db")
+    try:
+        target = Target(("330282000000",), recipients_of=(5, 7))
+        for chunked in (False, True):
+            where, params = audience_where(target, "330282000000", by_rowid=chunked, ids=(0, 50) if chunked else None)
+            plan = [str(r[3]) for r in conn.execute(f"EXPLAIN QUERY PLAN SELECT u.id FROM users u WHERE {where}",
+                                                    params)]
+            assert any("sqlite_autoindex_outbox_1 (idem_key=?)" in step for step in plan), plan
+            assert not any(step.startswith("SCAN o") for step in plan), plan
     finally:
         conn.close()
