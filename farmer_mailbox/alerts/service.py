@@ -3,17 +3,15 @@
 Every path (JSON API, CLI, the warning feed, the pest calendar) comes through here: the draft is
 checked (sender and scope, template and segment budget, times, crops), priced against the month
 of every county bureau it reaches, and written with its record event in one transaction. An
-alert that would take some county over budget is held for an admin's confirmation (orange and
-red warnings too, unless `[alerts] urgent_over_budget = "send"`); the hold is logged and every
-admin is told by SMS. Sending is not done here: the fan-out job (`fanout.py`) turns due alerts
+alert that would take some county over budget is held for an admin's confirmation (`budgets.py`:
+orange and red warnings too, unless `[alerts] urgent_over_budget = "send"`; the hold is logged and
+every admin is told by SMS). Sending is not done here: the fan-out job (`fanout.py`) turns due alerts
 into outbox rows; `on_due` wakes it at once.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -30,7 +28,8 @@ from farmer_mailbox.scoping import Actor
 from farmer_mailbox.store import NewRecord, Reads, Store, Tx
 from farmer_mailbox.text.lexicon import load_lexicon
 
-from .costs import Budget, Preview, charges_of, cost_of, month_bounds, month_label, town_lines
+from .budgets import Budgets
+from .costs import Budget, Preview, charges_of, cost_of, town_lines
 from .model import (
     CANCELLABLE,
     TEMPLATES_OF_KIND,
@@ -56,7 +55,6 @@ from .targeting import (
 )
 from .texts import area_name, clean_params, office_name, render_checked, template_fields
 
-log = logging.getLogger(__name__)
 SYSTEM_CHANNEL = "system"
 LATE_GRACE = timedelta(minutes=1)
 NOT_SENT = ("sending", "sent", "delivered", "failed", "expired")
@@ -66,11 +64,6 @@ Canonical = Callable[[tuple[str, ...]], tuple[str, ...]]
 def _action(name: str) -> str:
     """What staff tried to do, as the 'alert.state' error names it (确认, 批准, 放弃, 取消)."""
     return wording.ALERT_WORDS[f"action.{name}"]
-
-
-def _yuan(amount: float) -> str:
-    """Yuan for a short message: 0.3, 12.5, 5000 (whole yuan from 100 up)."""
-    return str(math.ceil(amount)) if amount >= 100 else f"{amount:.2f}".rstrip("0").rstrip(".")
 
 
 def _plain_words(words: tuple[str, ...]) -> tuple[str, ...]:
@@ -105,7 +98,7 @@ class AlertService:
         self.zone = ZoneInfo(config.service.timezone)
         self.quiet = QuietHours(parse_hhmm(config.outbox.quiet_start), parse_hhmm(config.outbox.quiet_end),
                                 self.zone)
-        self.urgent_waits = config.alerts.urgent_over_budget == "hold"
+        self.budgets = Budgets(config, tree, clock, self.zone)
         self.on_due: Callable[[], None] = lambda: None
 
     # --- checking and pricing ----------------------------------------------------------------
@@ -148,36 +141,15 @@ class AlertService:
         counts = await self.store.audience_by_town(target)
         recipients, price = sum(counts.values()), self.config.sms.price_per_segment
         charges = charges_of(counts)
-        budgets = await self.budgets(self.store, charges, send_at, segments, price)
+        budgets = await self.budgets.of(self.store, charges, send_at, segments, price)
         towns = town_lines(self.tree, counts, segments, price)
         preview = Preview(text, self.signature, segments, price, recipients, towns, budgets, urgent, send_at,
-                          expires_at, None if urgent else self._quiet_wait(send_at), self.urgent_waits)
+                          expires_at, None if urgent else self._quiet_wait(send_at), self.budgets.urgent_waits)
         return preview, charges
 
     async def preview(self, actor: Actor, draft: AlertDraft) -> Preview:
         """Recipients, segments and cost by town, and the budget, for an alert not yet created."""
         return (await self.prepare(draft, actor)).preview
-
-    async def budget(self, reads: Reads, county: str, send_at: datetime, cost: float) -> Budget:
-        """The county bureau's month of `send_at`: budget, committed spending, and this alert's cost."""
-        start, end = month_bounds(send_at, self.zone)
-        spent = await reads.county_spent(county, start, end)
-        return Budget(county, month_label(start), self.config.alerts.monthly_budget_yuan, round(spent, 2), cost)
-
-    async def budgets(self, reads: Reads, charges: Mapping[str, int], send_at: datetime, segments: int,
-                      price: float) -> tuple[Budget, ...]:
-        """Each county's month with its share of an alert (its recipients there × segments × price)."""
-        return tuple([await self.budget(reads, county, send_at, cost_of(n, segments, price))
-                      for county, n in charges.items()])
-
-    async def _over(self, tx: Tx, new: NewAlert) -> tuple[Budget, ...]:
-        """The counties whose month `new` would take over budget, read inside the writing transaction."""
-        found = await self.budgets(tx, new.charges, new.send_at, new.segments, new.price)
-        return tuple(b for b in found if b.exceeds)
-
-    def must_wait(self, urgent: bool) -> bool:
-        """Whether an alert over budget waits for an admin: always, but for urgent ones with "send"."""
-        return self.urgent_waits or not urgent
 
     def _severity(self, draft: AlertDraft) -> Severity:
         if draft.kind is not Kind.WEATHER:
@@ -225,10 +197,10 @@ class AlertService:
         """
         over: tuple[Budget, ...] = ()
         if new.status is Status.SCHEDULED:
-            over = await self._over(tx, new)
+            over = await self.budgets.over(tx, new)
             if over and confirm:
                 new = replace(new, confirmed_by=actor.user_id if actor else None)
-            elif over and self.must_wait(new.urgent):
+            elif over and self.budgets.must_wait(new.urgent):
                 new = replace(new, status=Status.HELD)
         alert_id = await tx.insert_alert(new)
         await tx.set_alert_charges(alert_id, new.charges)
@@ -236,24 +208,8 @@ class AlertService:
                           recipients=new.recipients, cost_yuan=new.cost_yuan, source=new.source,
                           over_budget=bool(over), over_counties=[b.county_code for b in over])
         if new.status is Status.HELD:
-            await self._announce_hold(tx, alert_id, new, over)
+            await self.budgets.announce_hold(tx, alert_id, new, over)
         return alert_id
-
-    async def _announce_hold(self, tx: Tx, alert_id: int, new: NewAlert, over: Sequence[Budget]) -> None:
-        """Make a hold seen: a WARNING in the log naming the alert, and an SMS to every active admin
-        (urgent for an orange or red warning, so it reaches them at night)."""
-        counties = ", ".join(f"{b.county_code[:6]} ({b.after_yuan:.2f} of {b.limit_yuan:.2f} yuan in {b.month})"
-                             for b in over)
-        log.warning("alert %d (%s %s, %d recipients, %.2f yuan) is held for an admin's confirmation: it would "
-                    "exceed the monthly budget of %s; confirm with `farmer-mailbox alerts confirm %d`",
-                    alert_id, new.kind.value, new.severity.value or "-", new.recipients, new.cost_yuan, counties,
-                    alert_id)
-        kind = wording.ALERT_WORDS[f"kind.{new.kind.value}"].format(colour=new.severity.zh)
-        params = {"kind": kind, "id": str(alert_id), "area": area_name(self.tree, new.target.regions),
-                  "cost": _yuan(new.cost_yuan)}
-        told = await tx.notify_admins(alert_id, "alert_held", params, new.urgent, self.clock.now(), new.expires_at)
-        if not told:
-            log.warning("alert %d is held but no active admin can be told by SMS", alert_id)
 
     async def create(self, actor: Actor, draft: AlertDraft, *, confirm_budget: bool = False) -> tuple[Alert, Preview]:
         """Create an alert (scheduled, or held when over budget); return it and its preview."""
@@ -298,8 +254,8 @@ class AlertService:
             raise fail("alert.empty")
         async with self.store.transaction() as tx:
             self._require(await self._must(tx, alert_id), {Status.DRAFT}, _action("approve"))
-            over = await self._over(tx, new)
-            status = Status.HELD if over and self.must_wait(new.urgent) else Status.SCHEDULED
+            over = await self.budgets.over(tx, new)
+            status = Status.HELD if over and self.budgets.must_wait(new.urgent) else Status.SCHEDULED
             await tx.update_alert(alert_id, now, status=status, send_at=new.send_at, expires_at=new.expires_at,
                                   recipients=new.recipients, cost_yuan=new.cost_yuan, segments=new.segments,
                                   params=new.params, regions=new.target.regions)
@@ -307,7 +263,7 @@ class AlertService:
             await self._event(tx, actor, "alert_approve", alert_id, status=status.value, cost_yuan=new.cost_yuan,
                               over_budget=bool(over))
             if status is Status.HELD:
-                await self._announce_hold(tx, alert_id, new, over)
+                await self.budgets.announce_hold(tx, alert_id, new, over)
             approved = await self._must(tx, alert_id)
         self._kick_if_due(approved)
         return approved
