@@ -230,6 +230,8 @@ class AlertService:
             raise fail("scope.role")
         alert = await self._change(actor, alert_id, {Status.HELD}, "alert_confirm", _action("confirm"),
                                    status=Status.SCHEDULED, confirmed_by=actor.user_id)
+        async with self.store.transaction() as tx:       # the other admins need not act any more
+            await tx.cancel_notices(alert_id, "alert_held", self.clock.now())
         self._kick_if_due(alert)
         return alert
 
@@ -286,6 +288,8 @@ class AlertService:
         self._require(alert, CANCELLABLE, _action("cancel"))
         now = self.clock.now()
         cancelled = await tx.cancel_outbox(alert_id=alert.id, at=now, reason=f"alert cancelled: {reason}")
+        if alert.status is Status.HELD:
+            await tx.cancel_notices(alert.id, "alert_held", now)
         kept = await tx.count_alert_rows(alert.id, NOT_SENT)
         await tx.update_alert(alert.id, now, status=Status.CANCELLED, done_at=now,
                               cost_yuan=cost_of(kept, alert.segments, alert.price))

@@ -270,6 +270,14 @@ class AlertWrites(SqlBase):
             (f"{template_key}:{alert_id}", priority_for("alert", urgent), int(urgent), template_key,
              _json(dict(params)), to_db(now), to_db(expires_at), to_db(now), f"alert:{alert_id}"))
 
+    async def cancel_notices(self, alert_id: int, template_key: str, at: datetime) -> int:
+        """Cancel the notices about an alert not yet sent to admins (it was confirmed or cancelled)."""
+        low = f"{template_key}:{alert_id}:"     # their keys: alert_held:<alert id>:<user id>
+        return await self._exec(
+            "UPDATE outbox SET status = 'cancelled', done_at = ?, error = 'no longer held' "
+            "WHERE idem_key >= ? AND idem_key < ? AND status IN ('queued', 'errored')",
+            (to_db(at), low, low[:-1] + ";"))
+
     async def count_alert_rows(self, alert_id: int, statuses: Sequence[str]) -> int:
         """SMS copies of an alert in the given outbox states (what is billed)."""
         marks = ",".join("?" * len(statuses))

@@ -119,6 +119,28 @@ async def test_over_budget_waits_for_an_admin(rig_with: Callable[..., Any]) -> N
     assert len(sent_of(rig, "pest_alert")) == 6 and len(sent_of(rig, "alert_held")) == 1
 
 
+async def test_a_hold_at_night_is_told_to_admins_in_the_morning_unless_settled_before(
+        rig_with: Callable[..., Any]) -> None:
+    rig: Rig = await rig_with(alerts={"monthly_budget_yuan": 0.01})
+    rig.clock.set(EVENING)
+    second_admin = await rig.staff("admin")
+    await rig.user(YANGGAO, ["水稻"])
+    confirmed, _ = await rig.alerts.create(rig.officer, pest_draft(send_at=NEXT_MORNING))
+    cancelled, _ = await rig.alerts.create(rig.officer, pest_draft(send_at=NEXT_MORNING))
+    kept, _ = await rig.alerts.create(rig.officer, pest_draft(send_at=NEXT_MORNING))
+    await rig.deliver()
+    assert rig.gateway.sent == []                         # a pest alert's hold is not worth a night call
+    await rig.alerts.confirm(second_admin, confirmed.id)
+    await rig.alerts.cancel(rig.officer, cancelled.id)
+    rig.clock.set(NEXT_MORNING)
+    await rig.deliver()
+    notices = sent_of(rig, "alert_held")
+    assert rig.admin.user and second_admin.user
+    assert sorted(n.to for n in notices) == sorted([rig.admin.user.phone, second_admin.user.phone])
+    assert all(n.text.startswith(f"植保提醒{kept.id}号(龙山镇,") for n in notices)
+    assert len(sent_of(rig, "pest_alert")) == 1           # the confirmed one
+
+
 async def test_an_admin_may_confirm_at_creation_and_a_new_month_starts_afresh(rig_with: Callable[..., Any]) -> None:
     rig: Rig = await rig_with(alerts={"monthly_budget_yuan": 0.1})
     for village in (YANGGAO, SHANXIA, DASHAN):
