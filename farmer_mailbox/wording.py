@@ -104,6 +104,7 @@ ALERT_WORDS: dict[str, str] = {
     "office": "{name}农业农村局", "office_province": "{name}农业农村厅", "office_local": "本地",
     "place_local": "本地",                            # forecast {place} for a village with no town
     "sender_fallback": "气象台",                      # a warning feed that names no sender
+    "cut": "…",                                      # ends a feed's text cut to fit the budget
     "kind.weather": "{colour}预警", "kind.pest": "植保提醒", "kind.market": "市场信息", "kind.notice": "通知",
     # the action named in the 'alert.state' error (staff)
     "action.confirm": "确认", "action.approve": "批准", "action.discard": "放弃", "action.cancel": "取消",

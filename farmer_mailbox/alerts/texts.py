@@ -18,7 +18,7 @@ from farmer_mailbox.models import Level
 from farmer_mailbox.regions import RegionTree, level_of
 from gateways.common import billed_segments
 
-ELLIPSIS = "…"
+ELLIPSIS = wording.ALERT_WORDS["cut"]
 # Bounded fields per template (characters); the free-text field of each template is unbounded
 # here and checked against the whole message's segment budget instead.
 # Senders and events fit the longest county's 气象台 (18) and QWeather's longest event name (13).
