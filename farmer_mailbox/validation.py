@@ -88,6 +88,8 @@ def sms_address(sender: str) -> str:
     by the 11 digits, so every form is brought to them once, where messages come in. Other senders
     (foreign numbers, short codes) are kept as they came, trimmed.
     """
+    if len(sender) == 11 and sender.isascii() and sender.isdigit() and sender[0] == "1":
+        return sender   # already the 11 digits (every lookup after the inbox stored it so)
     cleaned = _clean(sender)
     try:
         parsed = phonenumbers.parse(cleaned, "CN")
