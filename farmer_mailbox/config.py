@@ -115,6 +115,8 @@ class AlertsSection:
 
     monthly_budget_yuan: float = _opt(20000.0, "each county bureau's monthly alert budget in yuan (0: none)",
                                       checks.non_negative)
+    urgent_over_budget: str = _opt("hold", "orange/red warnings over budget: hold (an admin confirms) or send",
+                                   checks.one_of("hold", "send"))
     default_expiry_hours: float = _opt(24.0, "an alert's copies not sent within this many hours expire",
                                        checks.between(0, 8760, "hours"))
     due_check_seconds: float = _opt(15.0, "how often scheduled alerts are checked and fanned out",
