@@ -32,7 +32,7 @@ from farmer_mailbox.store import Store, Tx
 from farmer_mailbox.store.sql_outbox import Claimed, NewOutbound, Outcome
 from farmer_mailbox.wechat.preference import ChannelPreference
 from farmer_mailbox.workers import wait_for_work
-from gateways import DeliveryReceipt, OutboundSms, SendError
+from gateways import Capabilities, DeliveryReceipt, OutboundSms, SendError
 from gateways.common import billed_segments
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,26 @@ class Message:
     expires_at: datetime | None = None
     alert_id: int | None = None
     ref: str = ""
+
+
+def check_params(template_key: str, params: Mapping[str, object]) -> None:
+    """Refuse a message whose template is unknown or lacks a parameter its text uses.
+
+    Raised at enqueue, inside the caller's transaction: a programming error fails loudly there
+    instead of poisoning the dispatcher later.
+    """
+    if template_key not in wording.TEMPLATES:
+        raise KeyError(f"unknown template {template_key!r}")
+    missing = sorted(wording.template_fields(template_key) - params.keys())
+    if missing:
+        raise KeyError(f"template {template_key!r} needs params {', '.join(missing)}")
+
+
+def billed(caps: Capabilities, text: str, reported: int | None) -> int:
+    """SMS segments a sent message costs: what the provider reported, else our count; 0 off SMS."""
+    if caps.channel != "sms":
+        return 0
+    return reported or billed_segments(caps.signature, text)
 
 
 def _sms_fallbacks(claimed: Sequence[Claimed], outcomes: Sequence[Outcome]) -> list[int]:
@@ -90,8 +110,7 @@ class Outbox:
         return self._row(msg, now, now + self._max_age)
 
     def _row(self, msg: Message, now: datetime, default_expiry: datetime) -> NewOutbound:
-        if msg.template_key not in wording.TEMPLATES:
-            raise KeyError(f"unknown template {msg.template_key!r}")
+        check_params(msg.template_key, msg.params)
         due = msg.not_before or now
         expires = msg.expires_at or (due + self._max_age if msg.not_before else default_expiry)
         return NewOutbound(
@@ -186,7 +205,18 @@ class Outbox:
                        channel=c.channel, address=c.address, user_id=c.user_id)
 
     async def _send_one(self, c: Claimed) -> Outcome:
-        """Send one claimed row through its route; never raises."""
+        """Send one claimed row through its route; never raises.
+
+        Anything that goes wrong for this row alone (a template that will not render, a bug)
+        fails this row with the reason; the other rows of the batch go on.
+        """
+        try:
+            return await self._attempt(c)
+        except Exception as exc:
+            log.exception("outbox %d (%s) could not be sent", c.id, c.template_key)
+            return self._final(c, "failed", f"internal error: {type(exc).__name__}: {exc}")
+
+    async def _attempt(self, c: Claimed) -> Outcome:
         if c.user_status == "opted_out" and c.template_key != OPT_OUT_CONFIRMATION:
             return self._final(c, "cancelled", "recipient opted out")
         if c.expires_at <= self.clock.now():
@@ -197,9 +227,9 @@ class Outbox:
             return self._final(c, "failed", str(exc))
         name = route[min(c.route_index, len(route) - 1)]
         gateway = self.router.gateway(name)
-        text = wording.render(c.template_key, c.params)
-        shown = wording.render_for_record(c.template_key, c.params)   # one-time codes masked
-        segments = billed_segments(gateway.capabilities().signature, text)
+        text = wording.render(c.template_key, c.params, c.channel)
+        shown = wording.render_for_record(c.template_key, c.params, c.channel)   # one-time codes masked
+        caps = gateway.capabilities()
         await self.router.limiter(name).acquire()
         sms = OutboundSms(c.id, c.address, c.template_key, c.params, text, c.idem_key)
         try:
@@ -211,7 +241,7 @@ class Outbox:
             return self._after_error(c, name, route, shown, type(exc).__name__, str(exc), True)
         return self._final(c, "sent", "", gateway=name, text=shown,
                            external_id=result.external_ids[0] if result.external_ids else None,
-                           segments=result.segments or segments)
+                           segments=billed(caps, text, result.segments))
 
     def _after_error(self, c: Claimed, name: str, route: list[str], text: str, code: str, message: str,
                      retryable: bool) -> Outcome:
