@@ -6,6 +6,7 @@ not a 2 a.m. surprise.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Mapping
 
@@ -16,6 +17,7 @@ from farmer_mailbox.config import Config, ConfigError, resolve_secrets
 from farmer_mailbox.ratelimit import TokenBucket
 from gateways import Gateway, GatewaySettings, load_gateway
 
+CLAIM_WINDOW_SECONDS = 1.0
 ROUTE_OF_PURPOSE = {"reply": "replies", "match": "matches", "alert": "alerts"}
 
 
@@ -68,6 +70,17 @@ class GatewayRouter:
     def limiter(self, name: str) -> TokenBucket:
         """The rate limiter of a gateway."""
         return self._limits[name]
+
+    def claim_size(self, batch_size: int, window: float = CLAIM_WINDOW_SECONDS) -> int:
+        """Rows worth claiming at once: what the slowest rate-limited gateway sends in `window` s.
+
+        Priority is applied when rows are claimed; a batch larger than a gateway can send soon
+        would make a reply that arrives meanwhile wait behind the bulk rows already claimed.
+        """
+        rates = [bucket.rate for bucket in self._limits.values() if bucket.rate > 0]
+        if not rates:
+            return batch_size
+        return max(1, min(batch_size, math.ceil(min(rates) * window)))
 
     def by_channel(self, channel: str) -> Gateway | None:
         """The first gateway of a channel (e.g. wechat), if any."""

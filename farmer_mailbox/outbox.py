@@ -163,7 +163,7 @@ class Outbox:
         now = self.clock.now()
         lease = now + timedelta(seconds=self.cfg.lease_seconds)
         async with self.store.transaction() as tx:
-            claimed = await tx.claim(now, lease, self.cfg.batch_size, self.quiet.contains(now))
+            claimed = await tx.claim(now, lease, self.router.claim_size(self.cfg.batch_size), self.quiet.contains(now))
         if not claimed:
             return 0
         held, to_send = await self._apply_caps(claimed, now)
