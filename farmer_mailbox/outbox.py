@@ -37,6 +37,7 @@ from gateways.common import billed_segments
 
 log = logging.getLogger(__name__)
 OPT_OUT_CONFIRMATION = "opted_out"
+EARLY_RECEIPT_TTL = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,10 +154,18 @@ class Outbox:
         return count
 
     async def housekeeping(self) -> tuple[int, int]:
-        """Expire overdue rows and recover expired leases; return (expired, recovered)."""
+        """Expire overdue rows, recover expired leases, drop stale early receipts; (expired, recovered).
+
+        A receipt kept for a send not yet recorded matches within seconds; one still unmatched
+        after EARLY_RECEIPT_TTL names a message we never sent (or a provider's stray) and goes.
+        """
         now = self.clock.now()
         async with self.store.transaction() as tx:
-            return await tx.expire_due(now), await tx.recover_sending(now)
+            expired, recovered = await tx.expire_due(now), await tx.recover_sending(now)
+            pruned = await tx.prune_early_receipts(now - EARLY_RECEIPT_TTL)
+        if pruned:
+            log.info("outbox: dropped %d delivery receipt(s) that matched no message", pruned)
+        return expired, recovered
 
     async def dispatch_once(self) -> int:
         """Claim one batch of due rows, send them, record outcomes; return rows handled."""
@@ -189,7 +198,8 @@ class Outbox:
         to_send: list[Claimed] = [c for c in claimed if c.priority == 0 or c.urgent]
         for c in bulk:
             hour, day = counts.get(c.address, (0, 0))
-            later = cap_delay(now, hour, day, self.cfg.per_recipient_hour, self.cfg.per_recipient_day, self.zone)
+            later = cap_delay(now, hour, day, self.cfg.per_recipient_hour, self.cfg.per_recipient_day, self.zone,
+                              self.quiet.end)
             if later is None:
                 counts[c.address] = (hour + 1, day + 1)
                 to_send.append(c)

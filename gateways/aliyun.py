@@ -7,8 +7,8 @@ document_detail/44335). SendSms is not idempotent: the outbox dedupes, and `OutI
 outbox id so a receipt can be matched by hand.
 
 Pushes (SmsReport, SmsUp; console-configured, document_detail/101867 and smsup-http) are JSON
-arrays and carry no signature, so their URL must carry our `webhook_token` (?token= or last path
-segment). The answer Aliyun expects is `{"code":0,"msg":"接收成功"}`; anything else is retried.
+arrays and carry no signature, so their URL must carry our `webhook_token` as ?token=. The answer
+Aliyun expects is `{"code":0,"msg":"接收成功"}`; anything else is retried.
 
 Options: `access_key_id`, `secret` (AccessKey secret), `sign_name`, `templates` (table: our key ->
 TemplateCode), `webhook_token` (secret), `endpoint` (https://dysmsapi.aliyuncs.com/), `timeout`,

@@ -107,12 +107,14 @@ class Options:
 
 
 def check_token(req: WebhookRequest, token: str) -> None:
-    """Accept a request carrying `token` as ?token= or as the last path segment (403 otherwise).
+    """Accept a request carrying `token` as ?token= (403 otherwise).
 
     For providers that sign nothing (Kannel, Aliyun and Tencent pushes) the secret URL is the
-    only protection; the comparison is constant-time.
+    only protection; the comparison is constant-time. Only the query counts: our webhook paths
+    end in `/inbound` or `/receipt`, so reading the token from the path would let a token of
+    `receipt` pass every request.
     """
-    given = req.query.get("token") or req.path.rstrip("/").rsplit("/", 1)[-1]
+    given = req.query.get("token", "")
     if not hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
         raise WebhookError(403, "bad or missing token")
 

@@ -10,8 +10,8 @@ Sending (`send_url`, `method` POST|GET, `format` json|form; GET always uses the 
   `success_value`; `id_path` is the dotted path of the provider's message id (our outbox id when
   unset); `error_path` names the error code. `retry_codes` (error codes) and 429/5xx answers retry.
 
-Webhooks (JSON object or array of objects, or a form post; `webhook_token` required, as ?token=
-or last path segment): `inbound_fields` maps ``sender, text, id`` (and optional ``to, time``) to
+Webhooks (JSON object or array of objects, or a form post; `webhook_token` required, as
+?token=): `inbound_fields` maps ``sender, text, id`` (and optional ``to, time``) to
 their keys; `receipt_fields` maps ``id, status`` (and optional ``detail``); `status_map` maps their
 status values to sent|delivered|failed. `ack_body` (default "ok") is the answer body.
 """

@@ -173,10 +173,12 @@ class OutboxReads(SqlBase):
         if not addresses:
             return {}
         marks = ",".join("?" * len(addresses))
+        # One scan from the earlier of the two marks; each window counts only its own rows (for an
+        # hour after local midnight the last hour reaches into yesterday, the day does not).
         rows = await self._all(
-            f"SELECT address, SUM(sent_at >= ?), COUNT(*) FROM outbox WHERE address IN ({marks}) "
+            f"SELECT address, SUM(sent_at >= ?), SUM(sent_at >= ?) FROM outbox WHERE address IN ({marks}) "
             "AND sent_at >= ? AND priority > 0 AND urgent = 0 GROUP BY address",
-            (to_db(hour_ago), *addresses, to_db(min(day_start, hour_ago))),
+            (to_db(hour_ago), to_db(day_start), *addresses, to_db(min(day_start, hour_ago))),
         )
         return {r[0]: (int(r[1]), int(r[2])) for r in rows}
 
@@ -302,6 +304,10 @@ class OutboxWrites(RecordWrites):
             (gateway, external_id, status, detail, to_db(at)),
         )
         return False
+
+    async def prune_early_receipts(self, before: datetime) -> int:
+        """Drop kept receipts older than `before` that never matched a sent row; return how many."""
+        return await self._exec("DELETE FROM early_receipts WHERE at < ?", (to_db(before),))
 
     async def expire_due(self, now: datetime) -> int:
         """Expire waiting rows past their expiry; return how many."""
