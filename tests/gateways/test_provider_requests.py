@@ -45,6 +45,19 @@ async def test_kannel_refuses_what_it_would_truncate(client: httpx.AsyncClient) 
     assert (caught.value.code, caught.value.retryable) == ("too_long", False)
 
 
+async def test_kannel_puts_the_signature_on_the_wire_and_counts_parts_with_it(client: httpx.AsyncClient) -> None:
+    async with running("kannel", client, signature="【农民信箱】", max_messages=2) as built:
+        one = await built.gateway.send(dataclasses.replace(SMS, text="中" * 64))     # 6 + 64 = 70: one part
+        two = await built.gateway.send(dataclasses.replace(SMS, text="中" * 65))
+        signed = await built.gateway.send(dataclasses.replace(SMS, text="【农民信箱】您好"))  # never twice
+        with pytest.raises(SendError):
+            await built.gateway.send(dataclasses.replace(SMS, text="中" * 129))       # 135 with it: 3 parts
+        assert built.fake is not None
+        texts = [request.query["text"] for request in built.fake.requests]
+    assert texts == ["【农民信箱】" + "中" * 64, "【农民信箱】" + "中" * 65, "【农民信箱】您好"]
+    assert (one.segments, two.segments, signed.segments) == (1, 2, 1)
+
+
 async def test_kannel_wrong_password_is_not_retryable(client: httpx.AsyncClient) -> None:
     async with running("kannel", client, password="wrong") as built:
         with pytest.raises(SendError) as caught:
