@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from farmer_mailbox.alerts.model import Alert, NewAlert, Progress, Target
 from farmer_mailbox.models import LiaisonPoint, RecordEntry, Region, User
@@ -21,7 +22,7 @@ from farmer_mailbox.store.sql_market import (
     PostingRow,
     SettledMatches,
 )
-from farmer_mailbox.store.sql_outbox import Claimed, NewOutbound, OutboxRow, Outcome
+from farmer_mailbox.store.sql_outbox import Claimed, NewOutbound, OutboxRow, Outcome, SegmentTotal
 from farmer_mailbox.store.sql_record import NewRecord, Received
 from farmer_mailbox.store.sql_users import NewUser
 from farmer_mailbox.store.sql_wechat import Binding, CodeState, Contact
@@ -58,8 +59,7 @@ class Reads(Protocol):
     async def outbox_status_counts(self) -> dict[str, int]: ...
     async def recipient_counts(self, addresses: Sequence[str], hour_ago: datetime,
                                day_start: datetime) -> dict[str, tuple[int, int]]: ...
-    async def segment_totals(self, since: datetime, until: datetime,
-                             utc_offset_hours: int = 8) -> list[tuple[str, str, int, int]]: ...
+    async def segment_totals(self, since: datetime, until: datetime, zone: ZoneInfo) -> list[SegmentTotal]: ...
     # alerts (store/sql_alerts.py)
     async def get_alert(self, alert_id: int) -> Alert | None: ...
     async def alert_by_source(self, source: str) -> Alert | None: ...

@@ -178,10 +178,26 @@ async def test_segment_totals_per_day_and_purpose(rig: Rig) -> None:
                               rig.msg("c", template_key="register_failed", params={"reason": long_reason}))
     await rig.outbox.drain()
     start = rig.clock.now() - timedelta(days=1)
-    totals = await rig.services.store.segment_totals(start, rig.clock.now() + timedelta(days=1))
-    by_purpose = {purpose: (n, seg) for _day, purpose, n, seg in totals}
+    totals = await rig.services.store.segment_totals(start, rig.clock.now() + timedelta(days=1), SH)
+    by_purpose = {t.purpose: (t.messages, t.segments) for t in totals}
     assert by_purpose["reply"] == (2, 1 + 2) and by_purpose["match"] == (1, 1)
-    assert datetime(2026, 5, 1, tzinfo=UTC).date().isoformat() in {d for d, *_ in totals}
+    assert {t.channel for t in totals} == {"sms"}
+    assert datetime(2026, 5, 1, tzinfo=UTC).date().isoformat() in {t.day for t in totals}
+
+
+async def test_totals_fall_on_the_configured_zone_s_local_days(rig: Rig) -> None:
+    kolkata, new_york = ZoneInfo("Asia/Kolkata"), ZoneInfo("America/New_York")
+    for key, when in (("a", datetime(2026, 7, 1, 18, 20, tzinfo=UTC)),      # 23:50 in Kolkata, 14:20 NY
+                      ("b", datetime(2026, 7, 1, 18, 40, tzinfo=UTC)),      # 00:10 next day in Kolkata
+                      ("c", datetime(2026, 7, 2, 3, 30, tzinfo=UTC))):      # 23:30 on 1 July in New York
+        rig.clock.set(when)
+        await rig.outbox.send_now(rig.msg(key))
+        await rig.outbox.drain()
+    since, until = datetime(2026, 6, 30, tzinfo=UTC), datetime(2026, 7, 3, tzinfo=UTC)
+    assert [(t.day, t.messages) for t in await rig.services.store.segment_totals(since, until, kolkata)] == [
+        ("2026-07-01", 1), ("2026-07-02", 2)]
+    assert [(t.day, t.messages) for t in await rig.services.store.segment_totals(since, until, new_york)] == [
+        ("2026-07-01", 3)]                                           # EDT (-4): all three on 1 July
 
 
 async def test_sends_before_local_midnight_do_not_count_towards_the_new_day(make_rig: Callable[..., Rig]) -> None:

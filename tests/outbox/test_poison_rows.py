@@ -39,7 +39,7 @@ async def test_a_gateway_that_raises_for_one_row_does_not_stop_the_batch(rig: Ri
 
 
 async def test_a_message_missing_a_template_param_is_refused_at_enqueue(rig: Rig) -> None:
-    with pytest.raises(KeyError, match="register_failed.*reason"):
+    with pytest.raises(KeyError, match=r"register_failed.*reason"):
         await rig.outbox.send_now(rig.msg("ok"), rig.msg("bad", template_key="register_failed", params={}))
     # The caller's transaction rolled back: not even the good message of the same call is queued.
     assert await rig.services.store.outbox_status_counts() == {}
