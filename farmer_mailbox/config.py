@@ -183,6 +183,9 @@ class WechatSection:
     code_attempts: int = _opt(5, "wrong binding codes before binding is locked for the openid", _positive)
     lock_minutes: float = _opt(60.0, "how long binding stays locked after too many wrong codes", _positive)
     code_resend_seconds: float = _opt(60.0, "an openid may ask for a new code this often", _non_negative)
+    code_per_phone_minute: int = _opt(1, "binding codes one phone may get in any minute (any openid)", _positive)
+    code_per_phone_hour: int = _opt(5, "binding codes one phone may get in any hour", _positive)
+    code_per_phone_day: int = _opt(10, "binding codes one phone may get in any 24 hours", _positive)
 
 
 @dataclass(frozen=True)

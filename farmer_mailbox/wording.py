@@ -168,6 +168,12 @@ _ALL += [
     _t("wechat_text_only", "暂时只能看懂文字消息,请用文字发送。发BZ看帮助。", 1),
 ]
 
+# --- per-phone limits on binding codes (issue 7; farmer_mailbox/wechat/limits.py) -------------
+# Answers in WeChat; the same for registered and unregistered phones.
+_ALL += [
+    _t("wechat_code_phone_limit", "这个手机号收到的验证码太多了,为防骚扰,请{wait}后再试。", 1, wait="23小时"),
+]
+
 TEMPLATES: dict[str, Template] = {t.key: t for t in _ALL}
 
 
