@@ -115,7 +115,8 @@ class TencentGateway:
         self._endpoint = httpx.URL(options.string("endpoint", DEFAULT_ENDPOINT))
         self._timeout = options.timeout()
         self._capabilities = options.capabilities(
-            templates=frozenset(self._templates), signature=f"【{self._sign_name}】"
+            templates=frozenset(self._templates), signature=f"【{self._sign_name}】",
+            template_params={key: template.params for key, template in self._templates.items()},
         )
 
     def capabilities(self) -> Capabilities:

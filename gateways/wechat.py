@@ -193,6 +193,8 @@ class WechatGateway:
             max_segments=1,
             rate_per_second=self._rate,
             channel="wechat",
+            template_params={key: tuple(source for source in spec.fields.values() if source != TEXT_PARAM)
+                             for key, spec in self.templates.items()},
         )
 
     async def send(self, sms: OutboundSms) -> SendResult:
