@@ -49,12 +49,25 @@ from gateways.common import (
     response_json,
     template_missing,
 )
+from gateways.options import RATE, TIMEOUT, WEBHOOK_TOKEN, Option, declare
 from gateways.segments import mainland_segments
 from gateways.signing import acs3_authorization, acs3_query, sha256_hex
 
 DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com/"
 API_VERSION = "2017-05-25"
 BATCH_LIMIT = 100
+
+OPTIONS = declare(
+    Option("access_key_id", "string", None, "the AccessKey ID (a RAM user's, with SMS rights only)", required=True),
+    Option("secret", "secret", None, "the AccessKey secret", required=True),
+    Option("sign_name", "string", None, "the approved SignName; Aliyun prepends and bills 【SignName】",
+           required=True),
+    Option("templates", "table", None, "our message kind -> approved TemplateCode, for every kind that can go "
+           "by SMS", required=True),
+    WEBHOOK_TOKEN,
+    Option("endpoint", "string", DEFAULT_ENDPOINT, "the dysmsapi endpoint"),
+    TIMEOUT, RATE,
+)
 
 # Codes where waiting helps: per-number flow control (1/min, 5/h, 10/day), platform faults,
 # gateway throttling. Everything else in isv.* is a fault of the message or the account.
@@ -77,8 +90,10 @@ def template_param(params: Mapping[str, Any]) -> str:
 class AliyunGateway:
     """Send approved templates through Aliyun SMS and read its SmsReport / SmsUp pushes."""
 
+    OPTIONS = OPTIONS
+
     def __init__(self, settings: GatewaySettings, client: httpx.AsyncClient) -> None:
-        options = Options(settings)
+        options = Options(settings, OPTIONS)
         self.name = settings.name
         self._client = client
         self._key_id = options.string("access_key_id")
@@ -86,7 +101,7 @@ class AliyunGateway:
         self._sign_name = options.string("sign_name")
         self._templates = options.str_map("templates", required=True)
         self._token = options.string("webhook_token")
-        self._endpoint = httpx.URL(options.string("endpoint", DEFAULT_ENDPOINT))
+        self._endpoint = httpx.URL(options.string("endpoint"))
         self._timeout = options.timeout()
         self._capabilities = options.capabilities(
             templates=frozenset(self._templates), signature=f"【{self._sign_name}】"

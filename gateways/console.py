@@ -30,10 +30,19 @@ from gateways import (
     jsonhooks,
 )
 from gateways.common import Options, billed_segments, check_token, json_ack, mask_phone
+from gateways.options import RATE, SIGNATURE, Option, declare
+
+OPTIONS = declare(
+    SIGNATURE, RATE,
+    Option("webhook_token", "secret", "", "when set, our webhook URLs must carry it as ?token="),
+    Option("stream", "object", None, "tests only: the text stream to print to (default stdout)"),
+)
 
 
 class ConsoleGateway:
     """Print messages instead of sending them; never fails."""
+
+    OPTIONS = OPTIONS
 
     def __init__(
         self,
@@ -43,7 +52,7 @@ class ConsoleGateway:
         stream: TextIO | None = None,
     ) -> None:
         self.name = settings.name
-        self._options = Options(settings)
+        self._options = Options(settings, OPTIONS)
         self._token = self._options.optional_string("webhook_token")
         self._capabilities = self._options.capabilities()
         self._stream: TextIO = stream or settings.options.get("stream") or sys.stdout

@@ -34,18 +34,31 @@ from gateways import (
     jsonhooks,
 )
 from gateways.common import Options, billed_segments, check_token, json_ack, template_missing
+from gateways.options import RATE, SIGNATURE, Option, declare
+
+OPTIONS = declare(
+    Option("templates", "list", None, "our template keys it has templates for (template-only mode); "
+           "absent: free text"),
+    SIGNATURE,
+    Option("max_segments", "integer", 10, "longest message in segments; longer sends fail (too_long)"),
+    Option("latency", "number", 0.0, "seconds each send takes"),
+    RATE,
+    Option("webhook_token", "secret", "", "when set, webhooks must carry it as ?token="),
+)
 
 
 class MemoryGateway:
     """A provider that lives in memory; inspect `sent`, `attempts` and `results` in tests."""
 
+    OPTIONS = OPTIONS
+
     def __init__(self, settings: GatewaySettings, client: httpx.AsyncClient | None = None) -> None:
-        options = Options(settings)
+        options = Options(settings, OPTIONS)
         self.name = settings.name
         self._templates = self._read_templates(options)
         self._token = options.optional_string("webhook_token")
-        self._max_segments = options.integer("max_segments", 10, minimum=1)
-        self.latency = options.number("latency", 0.0)
+        self._max_segments = options.integer("max_segments", minimum=1)
+        self.latency = options.number("latency")
         self._capabilities = options.capabilities(templates=self._templates, max_segments=self._max_segments)
         self.sent: list[OutboundSms] = []
         self.attempts: list[OutboundSms] = []
