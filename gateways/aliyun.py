@@ -10,10 +10,7 @@ Pushes (SmsReport, SmsUp; console-configured, document_detail/101867 and smsup-h
 arrays and carry no signature, so their URL must carry our `webhook_token` as ?token=. The answer
 Aliyun expects is `{"code":0,"msg":"接收成功"}`; anything else is retried.
 
-Options: `access_key_id`, `secret` (AccessKey secret), `sign_name`, `templates` (table: our key ->
-TemplateCode), `webhook_token` (secret), `endpoint` (https://dysmsapi.aliyuncs.com/), `timeout`,
-`rate_per_second`.
-"""
+Options: `OPTIONS` below (name, kind, default, doc), each shown in config.example.toml."""
 
 from __future__ import annotations
 

@@ -5,9 +5,7 @@ so a newline in it cannot break the one-line rule). Output goes to stdout, or to
 given as the `stream` constructor argument (or `options["stream"]`) in tests. Webhooks use the
 plain JSON format of `gateways.jsonhooks`, so a developer can post a message with curl.
 
-Options (all optional): `signature` (billed signature: mainland segment rule), `rate_per_second`,
-`webhook_token`.
-"""
+Options: `OPTIONS` below (name, kind, default, doc), each shown in config.example.toml."""
 
 from __future__ import annotations
 

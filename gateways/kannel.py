@@ -15,13 +15,10 @@ Facts used here were observed with Debian kannel 1.4.5-12 (see protocols.md §1,
   so we map them onto sent < delivered | failed and let the outbox keep states monotonic.
 - MO: get-url ``%b`` is the exact message (``%a`` squeezes whitespace); with `mo-recode` a UCS-2
   MO arrives as coding 0 / charset UTF-8. Kannel signs nothing, so both URLs carry our token.
+- Mainland SMS must carry a 【签名】 and on an operator link nobody adds it: a configured
+  `signature` is prepended to the text sent, and the parts are counted on that text.
 
-Options: `username`, `password` (secret), `dlr_url` (public URL of our receipt webhook),
-`webhook_token` (secret, URL-safe), `sendsms_url` (default http://127.0.0.1:13013/cgi-bin/sendsms),
-`sender`, `smsc`, `dlr_mask` (31), `max_messages` (10, match the sendsms-user), `timeout`,
-`rate_per_second`, `signature` (e.g. 【农民信箱】: prepended to every text, as mainland rules want
-on an operator link where no provider adds it; the parts are counted on the text with it).
-"""
+Options: `OPTIONS` below (name, kind, default, doc), each shown in config.example.toml."""
 
 from __future__ import annotations
 

@@ -6,10 +6,7 @@ speaks the plain JSON webhook format of `gateways.jsonhooks`, so the web layer i
 `parse_inbound`/`parse_receipt` exactly as with a real provider. `inbound_request()` and
 `receipt_request()` build those webhook requests.
 
-Options (all optional): `templates` (list of our template keys: template-only mode), `signature`
-(billed signature: mainland segment rule), `max_segments` (10), `latency` (seconds per send),
-`rate_per_second`, `webhook_token` (when set, webhooks must carry it).
-"""
+Options: `OPTIONS` below (name, kind, default, doc), each shown in config.example.toml."""
 
 from __future__ import annotations
 

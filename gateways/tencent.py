@@ -12,10 +12,7 @@ description, sid}`; a reply is one object `{extend, mobile, nationcode, sign, te
 no message id of its own. Neither is signed: the URL carries `webhook_token`. Answer
 `{"result":0,"errmsg":"OK"}`.
 
-Options: `secret_id`, `secret` (SecretKey), `sdk_app_id`, `sign_name`, `templates` (table: our
-key -> {id, params = [names in order]}), `webhook_token` (secret), `region` (ap-guangzhou),
-`endpoint` (https://sms.tencentcloudapi.com), `timeout`, `rate_per_second`.
-"""
+Options: `OPTIONS` below (name, kind, default, doc), each shown in config.example.toml."""
 
 from __future__ import annotations
 

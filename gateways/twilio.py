@@ -11,10 +11,7 @@ with and without the default port (twilio.com/docs/usage/security; `gateways.sig
 parameter sets grow without notice, so only the fields we read are required. Status values
 other than the final ones map to "sent", which never moves a message backwards.
 
-Options: `account_sid`, `secret` (Auth Token), `from_number` or `messaging_service_sid`,
-`status_callback` (our receipt webhook URL, optional), `country_code` (86: bare 11-digit
-numbers become +86…), `endpoint` (https://api.twilio.com), `timeout`, `rate_per_second`.
-"""
+Options: `OPTIONS` below (name, kind, default, doc), each shown in config.example.toml."""
 
 from __future__ import annotations
 

@@ -12,14 +12,7 @@ last interaction and a few messages per interaction), or a configured template m
 customer-service API answers 45015/45047. Without a template that error is final
 (SendError "wechat.45015", retryable=False), so the service can fall back to SMS.
 
-Options (the configured gateway's options; secrets resolved from `*_env` before we see them):
-  token, appid, secret (via `secret_env`), encoding_aes_key (43 chars; safe mode when set),
-  account_id (gh_ id; FromUserName of passive replies, default: the push's ToUserName),
-  api_base (https://api.weixin.qq.com), timeout_seconds (5), token_endpoint ("stable" | "token"),
-  token_refresh_margin_seconds (300), allow_plain (false; accept plain pushes in safe mode),
-  max_body_bytes (65536), rate_per_second (0 = no limit), prefer ("custom" | "template"),
-  templates: {our_key = {template_id, fields = {wechat_key = "our_param" | "_text"}, url?, prefer?}}.
-"""
+Options: `OPTIONS` below (name, kind, default, doc), each shown in config.example.toml."""
 
 from __future__ import annotations
 
