@@ -159,6 +159,23 @@ async def test_aliyun_send_batch(client: httpx.AsyncClient) -> None:
         await built.gateway.send_batch("match_notice", [])
 
 
+async def test_the_aliyun_fake_checks_send_batch_like_aliyun(client: httpx.AsyncClient) -> None:
+    async with running("aliyun", client) as built:
+        assert isinstance(built.gateway, AliyunGateway) and built.fake is not None
+        signed = built.gateway._signed_request  # the gateway's own signing, over queries Aliyun refuses
+        bad_queries = [
+            {"PhoneNumberJson": '["13800001111"]', "TemplateCode": "SMS_100001"},
+            {"PhoneNumberJson": '["13800001111"]', "SignNameJson": '["农民信箱"]'},
+            {"PhoneNumberJson": '["13800001111","13800002222"]', "SignNameJson": '["农民信箱"]',
+             "TemplateCode": "SMS_100001"},
+        ]
+        for query in bad_queries:
+            response = await client.send(signed("SendBatchSms", query))
+            assert response.status_code == 400
+    assert built.fake.violations == ["MissingParameter SignNameJson", "MissingParameter TemplateCode",
+                                     "isv.PARAM_LENGTH_LIMIT numbers, signatures and params differ in count"]
+
+
 # --- Tencent --------------------------------------------------------------------------------------
 
 
@@ -263,11 +280,24 @@ async def test_http_maps_fields_extra_and_auth(client: httpx.AsyncClient) -> Non
 async def test_http_form_get(client: httpx.AsyncClient) -> None:
     async with running("http", client, method="get") as built:
         assert isinstance(built.fake, FakeAggregator)
-        built.fake.verify = lambda req: []  # type: ignore[method-assign]  # the aggregator fake speaks JSON
-        await built.gateway.send(SMS)
+        result = await built.gateway.send(SMS)
+        assert built.fake.violations == []
         request = built.fake.requests[0]
-    assert request.method == "GET"
+        with pytest.raises(SendError) as caught:                   # the fake checks GET sends too
+            await built.gateway.send(dataclasses.replace(SMS, to="123"))
+    assert request.method == "GET" and request.body == b""
     assert request.query == {"account": "farmer", "mobile": SMS.to, "content": SMS.text, "ref": "42"}
+    assert result.external_ids == ("agg-1",) and caught.value.code == "1002"
+
+
+async def test_http_form_post(client: httpx.AsyncClient) -> None:
+    async with running("http", client, format="form") as built:
+        assert isinstance(built.fake, FakeAggregator)
+        await built.gateway.send(SMS)
+        assert built.fake.violations == []
+        request = built.fake.requests[0]
+    assert request.headers["Content-Type"].startswith("application/x-www-form-urlencoded")
+    assert request.form == {"account": "farmer", "mobile": SMS.to, "content": SMS.text, "ref": "42"}
 
 
 async def test_http_unmapped_error_code_is_not_retryable(client: httpx.AsyncClient) -> None:
