@@ -17,12 +17,14 @@ from farmer_mailbox import __version__
 from farmer_mailbox.cli_alerts import ALERT_COMMANDS, add_alert_commands
 from farmer_mailbox.cli_market import MARKET_COMMANDS, add_market_commands
 from farmer_mailbox.cli_ops import OPS_COMMANDS, add_ops_commands
+from farmer_mailbox.cli_outbox import OUTBOX_COMMANDS, add_outbox_commands
 from farmer_mailbox.cli_users import USER_COMMANDS, add_user_commands
 from farmer_mailbox.config import ConfigError, load_config
 from farmer_mailbox.validation import ValidationError
 
 Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
-HANDLERS: dict[str, Handler] = {**OPS_COMMANDS, **USER_COMMANDS, **ALERT_COMMANDS, **MARKET_COMMANDS}
+HANDLERS: dict[str, Handler] = {**OPS_COMMANDS, **USER_COMMANDS, **ALERT_COMMANDS, **MARKET_COMMANDS,
+                               **OUTBOX_COMMANDS}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_user_commands(sub)
     add_alert_commands(sub)
     add_market_commands(sub)
+    add_outbox_commands(sub)
     return parser
 
 

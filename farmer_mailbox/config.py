@@ -162,6 +162,9 @@ class WechatSection:
     lock_minutes: float = _opt(60.0, "how long binding stays locked after too many wrong codes",
                                checks.between(0, 10080, "minutes"))
     code_resend_seconds: float = _opt(60.0, "an openid may ask for a new code this often", checks.non_negative)
+    code_per_phone_minute: int = _opt(1, "binding codes one phone may get in any minute (any openid)", checks.positive)
+    code_per_phone_hour: int = _opt(5, "binding codes one phone may get in any hour", checks.positive)
+    code_per_phone_day: int = _opt(10, "binding codes one phone may get in any 24 hours", checks.positive)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ not a 2 a.m. surprise.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Mapping
 
@@ -16,6 +17,7 @@ from farmer_mailbox.config import Config, ConfigError, resolve_secrets
 from farmer_mailbox.ratelimit import TokenBucket
 from gateways import Gateway, GatewaySettings, load_gateway
 
+CLAIM_WINDOW_SECONDS = 1.0
 ROUTE_OF_PURPOSE = {"reply": "replies", "match": "matches", "alert": "alerts"}
 
 
@@ -69,10 +71,29 @@ class GatewayRouter:
         """The rate limiter of a gateway."""
         return self._limits[name]
 
+    def claim_size(self, batch_size: int, window: float = CLAIM_WINDOW_SECONDS) -> int:
+        """Rows worth claiming at once: what the slowest rate-limited gateway sends in `window` s.
+
+        Priority is applied when rows are claimed; a batch larger than a gateway can send soon
+        would make a reply that arrives meanwhile wait behind the bulk rows already claimed.
+        """
+        rates = [bucket.rate for bucket in self._limits.values() if bucket.rate > 0]
+        if not rates:
+            return batch_size
+        return max(1, min(batch_size, math.ceil(min(rates) * window)))
+
     def by_channel(self, channel: str) -> Gateway | None:
         """The first gateway of a channel (e.g. wechat), if any."""
         names = [n for n, gw in self.gateways.items() if gw.capabilities().channel == channel]
         return self.gateways[names[0]] if names else None
+
+
+WECHAT_ONLY_PREFIX = "wechat_"   # wording: these kinds answer in WeChat and never go by SMS
+
+
+def sms_kinds() -> list[str]:
+    """The message kinds that can go by SMS: every template but the WeChat-only ones."""
+    return sorted(key for key in wording.TEMPLATES if not key.startswith(WECHAT_ONLY_PREFIX))
 
 
 def missing_templates(gateways: Mapping[str, Gateway], keys: Iterable[str]) -> dict[str, list[str]]:
@@ -88,12 +109,32 @@ def missing_templates(gateways: Mapping[str, Gateway], keys: Iterable[str]) -> d
     return missing
 
 
+def template_param_problems(gateways: Mapping[str, Gateway]) -> list[str]:
+    """Provider templates mapped to a kind we do not have, or reading params that kind lacks."""
+    problems = []
+    for name, gw in gateways.items():
+        for key, params in sorted(gw.capabilities().template_params.items()):
+            where = f"gateways.{name}.templates.{key}"
+            if key not in wording.TEMPLATES:
+                problems.append(f"{where}: no message kind {key!r}")
+                continue
+            fields = wording.template_fields(key)
+            unknown = [p for p in params if p not in fields]
+            if unknown:
+                has = ", ".join(sorted(fields)) or "none"
+                problems.append(f"{where}: {key!r} has no param {', '.join(map(repr, unknown))} (it has: {has})")
+    return problems
+
+
 def check_templates(gateways: Mapping[str, Gateway]) -> None:
-    """Refuse to start when a template-only gateway lacks a template for any message kind."""
-    missing = missing_templates(gateways, wording.TEMPLATES)
-    if missing:
-        lines = "; ".join(f"gateways.{n}.templates lacks {', '.join(keys)}" for n, keys in missing.items())
-        raise ConfigError(f"{lines} (every message kind needs a provider template id)")
+    """Refuse to start when a template-only gateway lacks a template for a kind that goes by SMS,
+    or a provider template reads a param its message kind does not have."""
+    missing = missing_templates(gateways, sms_kinds())
+    problems = [f"gateways.{n}.templates lacks {', '.join(keys)} (every SMS message kind needs a provider "
+                f"template id)" for n, keys in missing.items()]
+    problems += template_param_problems(gateways)
+    if problems:
+        raise ConfigError("; ".join(problems))
 
 
 async def check_gateways(config: Config) -> None:

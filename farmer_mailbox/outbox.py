@@ -32,11 +32,12 @@ from farmer_mailbox.store import Store, Tx
 from farmer_mailbox.store.sql_outbox import Claimed, NewOutbound, Outcome
 from farmer_mailbox.wechat.preference import ChannelPreference
 from farmer_mailbox.workers import wait_for_work
-from gateways import DeliveryReceipt, OutboundSms, SendError
+from gateways import Capabilities, DeliveryReceipt, OutboundSms, SendError
 from gateways.common import billed_segments
 
 log = logging.getLogger(__name__)
 OPT_OUT_CONFIRMATION = "opted_out"
+EARLY_RECEIPT_TTL = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,26 @@ class Message:
     expires_at: datetime | None = None
     alert_id: int | None = None
     ref: str = ""
+
+
+def check_params(template_key: str, params: Mapping[str, object]) -> None:
+    """Refuse a message whose template is unknown or lacks a parameter its text uses.
+
+    Raised at enqueue, inside the caller's transaction: a programming error fails loudly there
+    instead of poisoning the dispatcher later.
+    """
+    if template_key not in wording.TEMPLATES:
+        raise KeyError(f"unknown template {template_key!r}")
+    missing = sorted(wording.template_fields(template_key) - params.keys())
+    if missing:
+        raise KeyError(f"template {template_key!r} needs params {', '.join(missing)}")
+
+
+def billed(caps: Capabilities, text: str, reported: int | None) -> int:
+    """SMS segments a sent message costs: what the provider reported, else our count; 0 off SMS."""
+    if caps.channel != "sms":
+        return 0
+    return reported or billed_segments(caps.signature, text)
 
 
 def _sms_fallbacks(claimed: Sequence[Claimed], outcomes: Sequence[Outcome]) -> list[int]:
@@ -90,8 +111,7 @@ class Outbox:
         return self._row(msg, now, now + self._max_age)
 
     def _row(self, msg: Message, now: datetime, default_expiry: datetime) -> NewOutbound:
-        if msg.template_key not in wording.TEMPLATES:
-            raise KeyError(f"unknown template {msg.template_key!r}")
+        check_params(msg.template_key, msg.params)
         due = msg.not_before or now
         expires = msg.expires_at or (due + self._max_age if msg.not_before else default_expiry)
         return NewOutbound(
@@ -134,17 +154,25 @@ class Outbox:
         return count
 
     async def housekeeping(self) -> tuple[int, int]:
-        """Expire overdue rows and recover expired leases; return (expired, recovered)."""
+        """Expire overdue rows, recover expired leases, drop stale early receipts; (expired, recovered).
+
+        A receipt kept for a send not yet recorded matches within seconds; one still unmatched
+        after EARLY_RECEIPT_TTL names a message we never sent (or a provider's stray) and goes.
+        """
         now = self.clock.now()
         async with self.store.transaction() as tx:
-            return await tx.expire_due(now), await tx.recover_sending(now)
+            expired, recovered = await tx.expire_due(now), await tx.recover_sending(now)
+            pruned = await tx.prune_early_receipts(now - EARLY_RECEIPT_TTL)
+        if pruned:
+            log.info("outbox: dropped %d delivery receipt(s) that matched no message", pruned)
+        return expired, recovered
 
     async def dispatch_once(self) -> int:
         """Claim one batch of due rows, send them, record outcomes; return rows handled."""
         now = self.clock.now()
         lease = now + timedelta(seconds=self.cfg.lease_seconds)
         async with self.store.transaction() as tx:
-            claimed = await tx.claim(now, lease, self.cfg.batch_size, self.quiet.contains(now))
+            claimed = await tx.claim(now, lease, self.router.claim_size(self.cfg.batch_size), self.quiet.contains(now))
         if not claimed:
             return 0
         held, to_send = await self._apply_caps(claimed, now)
@@ -170,7 +198,8 @@ class Outbox:
         to_send: list[Claimed] = [c for c in claimed if c.priority == 0 or c.urgent]
         for c in bulk:
             hour, day = counts.get(c.address, (0, 0))
-            later = cap_delay(now, hour, day, self.cfg.per_recipient_hour, self.cfg.per_recipient_day, self.zone)
+            later = cap_delay(now, hour, day, self.cfg.per_recipient_hour, self.cfg.per_recipient_day, self.zone,
+                              self.quiet.end)
             if later is None:
                 counts[c.address] = (hour + 1, day + 1)
                 to_send.append(c)
@@ -186,7 +215,18 @@ class Outbox:
                        channel=c.channel, address=c.address, user_id=c.user_id)
 
     async def _send_one(self, c: Claimed) -> Outcome:
-        """Send one claimed row through its route; never raises."""
+        """Send one claimed row through its route; never raises.
+
+        Anything that goes wrong for this row alone (a template that will not render, a bug)
+        fails this row with the reason; the other rows of the batch go on.
+        """
+        try:
+            return await self._attempt(c)
+        except Exception as exc:
+            log.exception("outbox %d (%s) could not be sent", c.id, c.template_key)
+            return self._final(c, "failed", f"internal error: {type(exc).__name__}: {exc}")
+
+    async def _attempt(self, c: Claimed) -> Outcome:
         if c.user_status == "opted_out" and c.template_key != OPT_OUT_CONFIRMATION:
             return self._final(c, "cancelled", "recipient opted out")
         if c.expires_at <= self.clock.now():
@@ -197,9 +237,9 @@ class Outbox:
             return self._final(c, "failed", str(exc))
         name = route[min(c.route_index, len(route) - 1)]
         gateway = self.router.gateway(name)
-        text = wording.render(c.template_key, c.params)
-        shown = wording.render_for_record(c.template_key, c.params)   # one-time codes masked
-        segments = billed_segments(gateway.capabilities().signature, text)
+        text = wording.render(c.template_key, c.params, c.channel)
+        shown = wording.render_for_record(c.template_key, c.params, c.channel)   # one-time codes masked
+        caps = gateway.capabilities()
         await self.router.limiter(name).acquire()
         sms = OutboundSms(c.id, c.address, c.template_key, c.params, text, c.idem_key)
         try:
@@ -211,7 +251,7 @@ class Outbox:
             return self._after_error(c, name, route, shown, type(exc).__name__, str(exc), True)
         return self._final(c, "sent", "", gateway=name, text=shown,
                            external_id=result.external_ids[0] if result.external_ids else None,
-                           segments=result.segments or segments)
+                           segments=billed(caps, text, result.segments))
 
     def _after_error(self, c: Claimed, name: str, route: list[str], text: str, code: str, message: str,
                      retryable: bool) -> Outcome:

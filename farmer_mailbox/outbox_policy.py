@@ -85,10 +85,14 @@ def local_day_start(when: datetime, zone: ZoneInfo) -> datetime:
 
 
 def cap_delay(now: datetime, sent_hour: int, sent_day: int, per_hour: int, per_day: int,
-              zone: ZoneInfo) -> datetime | None:
-    """When a capped recipient may get the next bulk message, or None when under both caps."""
+              zone: ZoneInfo, day_opens: time = time(7, 0)) -> datetime | None:
+    """When a capped recipient may get the next bulk message, or None when under both caps.
+
+    Over the daily cap: the next local day at `day_opens` (the end of quiet hours).
+    """
     if sent_day >= per_day:
-        return local_day_start(now, zone) + timedelta(days=1, hours=7)
+        tomorrow = (now.astimezone(zone) + timedelta(days=1)).date()
+        return datetime.combine(tomorrow, day_opens, zone).astimezone(now.tzinfo)
     if sent_hour >= per_hour:
         return now + timedelta(hours=1)
     return None

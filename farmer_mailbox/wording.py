@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from string import Formatter
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,18 +195,24 @@ _ALL += [
     _t("wechat_text_only", "暂时只能看懂文字消息,请用文字发送。发BZ看帮助。", 1),
 ]
 
+# --- per-phone limits on binding codes (issue 7; farmer_mailbox/wechat/limits.py) -------------
+# Answers in WeChat; the same for registered and unregistered phones.
+_ALL += [
+    _t("wechat_code_phone_limit", "这个手机号收到的验证码太多了,为防骚扰,请{wait}后再试。", 1, wait="23小时"),
+]
+
 TEMPLATES: dict[str, Template] = {t.key: t for t in _ALL}
 
 
-def render(key: str, params: Mapping[str, str]) -> str:
+def render(key: str, params: Mapping[str, str], channel: str = "sms") -> str:
     """Render a template with its named parameters (a missing one raises KeyError)."""
-    return TEMPLATES[key].text.format_map(dict(params))
+    return text_of(key, channel).format_map(dict(params))
 
 
-def render_for_record(key: str, params: Mapping[str, str]) -> str:
+def render_for_record(key: str, params: Mapping[str, str], channel: str = "sms") -> str:
     """Render a template as the message record keeps it: secret params (codes) masked."""
     secret = TEMPLATES[key].secret
-    return render(key, {k: "******" if k in secret else v for k, v in params.items()})
+    return render(key, {k: "******" if k in secret else v for k, v in params.items()}, channel)
 
 
 # Reasons shown to staff (CLI, API, SMS registration replies). Keep each short: an SMS reply
@@ -259,3 +266,25 @@ ERRORS.update({
     "alert.expiry": "过期时间须晚于发送时间",
     "alert.empty": "没有符合条件的接收人",
 })
+
+# --- the outbox and its channels (issues 4 and 7; farmer_mailbox/outbox.py) -------------------
+# Replies whose SMS text promises "短信告诉您" read wrong in WeChat, where the follow-up may come
+# by WeChat (inside the 48-hour window) or by SMS (outside it): their WeChat wording names no
+# channel. Same fields as the SMS text (a test checks it); `render(..., channel=...)` picks them.
+CHANNEL_TEXTS: dict[tuple[str, str], str] = {
+    ("unknown", "wechat"): "没看懂您的消息。登记供求请发“卖/买+产品+数量”,如:买葡萄苗2000株。回BZ看帮助。",
+    ("posted", "wechat"): "{what}已登记(编号{id}),{days}天有效。有匹配时会通知您。",
+    ("mine_no_matches", "wechat"): "编号{id}暂无匹配,有了会通知您。",
+    ("interests_followed", "wechat"): "已关注:{products}。有相关植保、天气和市场信息会通知您。",
+    ("ask_recorded", "wechat"): "您的问题已记录(编号{id})。专家答复后会通知您,急事请找本村联络员。",
+}
+
+
+def text_of(key: str, channel: str = "sms") -> str:
+    """The template text for a channel: its channel wording when it has one, else the SMS text."""
+    return CHANNEL_TEXTS.get((key, channel)) or TEMPLATES[key].text
+
+
+def template_fields(key: str, channel: str = "sms") -> frozenset[str]:
+    """The `{fields}` a template's text uses (what its params must provide)."""
+    return frozenset(name for _, name, _, _ in Formatter().parse(text_of(key, channel)) if name)

@@ -102,6 +102,8 @@ class Capabilities:
     `templates` is None for free-text gateways; for template-only providers it is the set of
     our template keys that have a provider template id configured. `signature` is the text the
     provider prepends and bills (e.g. '【农民信箱】'). `rate_per_second` 0 means no limit.
+    `template_params` names, per template key, the params of ours a configured provider template
+    reads (Tencent's ordered list, WeChat template fields), so start-up can check them.
     """
 
     templates: frozenset[str] | None = None
@@ -111,6 +113,7 @@ class Capabilities:
     max_segments: int = 10
     rate_per_second: float = 0.0
     channel: str = "sms"
+    template_params: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def templates_only(self) -> bool:

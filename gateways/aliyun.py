@@ -7,13 +7,10 @@ document_detail/44335). SendSms is not idempotent: the outbox dedupes, and `OutI
 outbox id so a receipt can be matched by hand.
 
 Pushes (SmsReport, SmsUp; console-configured, document_detail/101867 and smsup-http) are JSON
-arrays and carry no signature, so their URL must carry our `webhook_token` (?token= or last path
-segment). The answer Aliyun expects is `{"code":0,"msg":"接收成功"}`; anything else is retried.
+arrays and carry no signature, so their URL must carry our `webhook_token` as ?token=. The answer
+Aliyun expects is `{"code":0,"msg":"接收成功"}`; anything else is retried.
 
-Options: `access_key_id`, `secret` (AccessKey secret), `sign_name`, `templates` (table: our key ->
-TemplateCode), `webhook_token` (secret), `endpoint` (https://dysmsapi.aliyuncs.com/), `timeout`,
-`rate_per_second`.
-"""
+Options: `OPTIONS` below (name, kind, default, doc), each shown in config.example.toml."""
 
 from __future__ import annotations
 
@@ -49,12 +46,25 @@ from gateways.common import (
     response_json,
     template_missing,
 )
+from gateways.options import RATE, TIMEOUT, WEBHOOK_TOKEN, Option, declare
 from gateways.segments import mainland_segments
 from gateways.signing import acs3_authorization, acs3_query, sha256_hex
 
 DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com/"
 API_VERSION = "2017-05-25"
 BATCH_LIMIT = 100
+
+OPTIONS = declare(
+    Option("access_key_id", "string", None, "the AccessKey ID (a RAM user's, with SMS rights only)", required=True),
+    Option("secret", "secret", None, "the AccessKey secret", required=True),
+    Option("sign_name", "string", None, "the approved SignName; Aliyun prepends and bills 【SignName】",
+           required=True),
+    Option("templates", "table", None, "our message kind -> approved TemplateCode, for every kind that can go "
+           "by SMS", required=True),
+    WEBHOOK_TOKEN,
+    Option("endpoint", "string", DEFAULT_ENDPOINT, "the dysmsapi endpoint"),
+    TIMEOUT, RATE,
+)
 
 # Codes where waiting helps: per-number flow control (1/min, 5/h, 10/day), platform faults,
 # gateway throttling. Everything else in isv.* is a fault of the message or the account.
@@ -77,8 +87,10 @@ def template_param(params: Mapping[str, Any]) -> str:
 class AliyunGateway:
     """Send approved templates through Aliyun SMS and read its SmsReport / SmsUp pushes."""
 
+    OPTIONS = OPTIONS
+
     def __init__(self, settings: GatewaySettings, client: httpx.AsyncClient) -> None:
-        options = Options(settings)
+        options = Options(settings, OPTIONS)
         self.name = settings.name
         self._client = client
         self._key_id = options.string("access_key_id")
@@ -86,7 +98,7 @@ class AliyunGateway:
         self._sign_name = options.string("sign_name")
         self._templates = options.str_map("templates", required=True)
         self._token = options.string("webhook_token")
-        self._endpoint = httpx.URL(options.string("endpoint", DEFAULT_ENDPOINT))
+        self._endpoint = httpx.URL(options.string("endpoint"))
         self._timeout = options.timeout()
         self._capabilities = options.capabilities(
             templates=frozenset(self._templates), signature=f"【{self._sign_name}】"

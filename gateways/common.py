@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 import httpx
 
 from gateways import Capabilities, GatewaySettings, SendError, WebhookError, WebhookRequest
+from gateways.options import Option, unknown_options
 from gateways.segments import count as count_segments
 from gateways.segments import mainland_segments
 
@@ -27,19 +28,33 @@ DEFAULT_TIMEOUT = 10.0
 
 
 class Options:
-    """Typed reads of `GatewaySettings.options`, each failure a ValueError naming the key."""
+    """Typed reads of `GatewaySettings.options`, each failure a ValueError naming the key.
 
-    def __init__(self, settings: GatewaySettings) -> None:
+    With the type's declared options (`gateways.options`), an undeclared option is refused at
+    once and a read without an explicit default takes the declared one.
+    """
+
+    def __init__(self, settings: GatewaySettings, declared: Mapping[str, Option] | None = None) -> None:
         self.settings = settings
+        self.declared = declared or {}
+        if declared is not None:
+            for key in unknown_options(settings.options, declared):
+                raise self.error(key, f"is not an option of type {settings.type} "
+                                      f"(known: {', '.join(sorted(declared))})")
 
     def error(self, key: str, problem: str) -> ValueError:
         """Build the ValueError every bad option raises: gateway name, type, key, problem."""
         s = self.settings
         return ValueError(f"gateway {s.name!r} ({s.type}): option {key!r} {problem}")
 
+    def _get(self, key: str, default: Any) -> Any:
+        if default is None and key in self.declared:
+            default = self.declared[key].default
+        return self.settings.options.get(key, default)
+
     def string(self, key: str, default: str | None = None) -> str:
         """A required (or defaulted) non-empty string."""
-        value = self.settings.options.get(key, default)
+        value = self._get(key, default)
         if value is None:
             raise self.error(key, "is required")
         if not isinstance(value, str) or not value:
@@ -48,12 +63,12 @@ class Options:
 
     def optional_string(self, key: str) -> str:
         """A string that may be absent ('' then)."""
-        value = self.settings.options.get(key, "")
+        value = self._get(key, "")
         if not isinstance(value, str):
             raise self.error(key, "must be a string")
         return value
 
-    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
+    def choice(self, key: str, default: str | None, choices: tuple[str, ...]) -> str:
         """A string among `choices` (compared case-insensitively, returned as listed)."""
         value = self.string(key, default)
         for choice in choices:
@@ -61,23 +76,23 @@ class Options:
                 return choice
         raise self.error(key, f"must be one of {', '.join(choices)}")
 
-    def number(self, key: str, default: float, *, minimum: float = 0.0) -> float:
+    def number(self, key: str, default: float | None = None, *, minimum: float = 0.0) -> float:
         """A number >= minimum (ints and floats, not bools)."""
-        value = self.settings.options.get(key, default)
+        value = self._get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
             raise self.error(key, f"must be a number >= {minimum:g}")
         return float(value)
 
-    def integer(self, key: str, default: int, *, minimum: int = 0) -> int:
+    def integer(self, key: str, default: int | None = None, *, minimum: int = 0) -> int:
         """An integer >= minimum."""
-        value = self.settings.options.get(key, default)
+        value = self._get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise self.error(key, f"must be an integer >= {minimum}")
         return value
 
     def mapping(self, key: str, *, required: bool = False) -> Mapping[str, Any]:
-        """A table (dict) option; {} when absent and not required."""
-        value = self.settings.options.get(key)
+        """A table (dict) option; its declared default (or {}) when absent and not required."""
+        value = self._get(key, None)
         if value is None and not required:
             return {}
         if not isinstance(value, Mapping) or (required and not value):
@@ -98,8 +113,9 @@ class Options:
         return httpx.Timeout(total, connect=min(total, 5.0))
 
     def capabilities(self, **fields: Any) -> Capabilities:
-        """Capabilities with `signature` and `rate_per_second` taken from options."""
-        fields.setdefault("signature", self.optional_string("signature"))
+        """Capabilities with `signature` (unless given) and `rate_per_second` taken from options."""
+        if "signature" not in fields:
+            fields["signature"] = self.optional_string("signature")
         return Capabilities(rate_per_second=self.number("rate_per_second", 0.0), **fields)
 
 
@@ -107,12 +123,14 @@ class Options:
 
 
 def check_token(req: WebhookRequest, token: str) -> None:
-    """Accept a request carrying `token` as ?token= or as the last path segment (403 otherwise).
+    """Accept a request carrying `token` as ?token= (403 otherwise).
 
     For providers that sign nothing (Kannel, Aliyun and Tencent pushes) the secret URL is the
-    only protection; the comparison is constant-time.
+    only protection; the comparison is constant-time. Only the query counts: our webhook paths
+    end in `/inbound` or `/receipt`, so reading the token from the path would let a token of
+    `receipt` pass every request.
     """
-    given = req.query.get("token") or req.path.rstrip("/").rsplit("/", 1)[-1]
+    given = req.query.get("token", "")
     if not hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
         raise WebhookError(403, "bad or missing token")
 

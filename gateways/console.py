@@ -5,9 +5,7 @@ so a newline in it cannot break the one-line rule). Output goes to stdout, or to
 given as the `stream` constructor argument (or `options["stream"]`) in tests. Webhooks use the
 plain JSON format of `gateways.jsonhooks`, so a developer can post a message with curl.
 
-Options (all optional): `signature` (billed signature: mainland segment rule), `rate_per_second`,
-`webhook_token`.
-"""
+Options: `OPTIONS` below (name, kind, default, doc), each shown in config.example.toml."""
 
 from __future__ import annotations
 
@@ -30,10 +28,19 @@ from gateways import (
     jsonhooks,
 )
 from gateways.common import Options, billed_segments, check_token, json_ack, mask_phone
+from gateways.options import RATE, SIGNATURE, Option, declare
+
+OPTIONS = declare(
+    SIGNATURE, RATE,
+    Option("webhook_token", "secret", "", "when set, our webhook URLs must carry it as ?token="),
+    Option("stream", "object", None, "tests only: the text stream to print to (default stdout)"),
+)
 
 
 class ConsoleGateway:
     """Print messages instead of sending them; never fails."""
+
+    OPTIONS = OPTIONS
 
     def __init__(
         self,
@@ -43,7 +50,7 @@ class ConsoleGateway:
         stream: TextIO | None = None,
     ) -> None:
         self.name = settings.name
-        self._options = Options(settings)
+        self._options = Options(settings, OPTIONS)
         self._token = self._options.optional_string("webhook_token")
         self._capabilities = self._options.capabilities()
         self._stream: TextIO = stream or settings.options.get("stream") or sys.stdout

@@ -10,8 +10,8 @@ Sending (`send_url`, `method` POST|GET, `format` json|form; GET always uses the 
   `success_value`; `id_path` is the dotted path of the provider's message id (our outbox id when
   unset); `error_path` names the error code. `retry_codes` (error codes) and 429/5xx answers retry.
 
-Webhooks (JSON object or array of objects, or a form post; `webhook_token` required, as ?token=
-or last path segment): `inbound_fields` maps ``sender, text, id`` (and optional ``to, time``) to
+Webhooks (JSON object or array of objects, or a form post; `webhook_token` required, as
+?token=): `inbound_fields` maps ``sender, text, id`` (and optional ``to, time``) to
 their keys; `receipt_fields` maps ``id, status`` (and optional ``detail``); `status_map` maps their
 status values to sent|delivered|failed. `ack_body` (default "ok") is the answer body.
 """
@@ -48,11 +48,38 @@ from gateways.common import (
     form_body,
     json_body,
 )
+from gateways.options import RATE, SIGNATURE, TIMEOUT, WEBHOOK_TOKEN, Option, declare
 
 OUR_SEND_FIELDS = ("to", "text", "outbox_id", "template_key", "params")
 STATUSES = ("sent", "delivered", "failed")
 DEFAULT_INBOUND_FIELDS = {"sender": "from", "text": "text", "id": "id"}
 DEFAULT_RECEIPT_FIELDS = {"id": "id", "status": "status"}
+
+OPTIONS = declare(
+    Option("send_url", "string", None, "the aggregator's send URL", required=True),
+    Option("method", "string", "POST", "POST or GET (GET puts every field in the query string)"),
+    Option("format", "string", "json", "json or form: how a POST carries the fields"),
+    Option("fields", "table", {"to": "to", "text": "text"}, "our field -> theirs; ours: to, text, outbox_id, "
+           "template_key, params"),
+    Option("extra", "table", {}, "fixed fields added to every send (account, sign, ...)"),
+    Option("auth_header", "string", "", "header carrying the credential (e.g. X-Api-Key); empty: none"),
+    Option("auth_prefix", "string", "", "text before the secret in that header (e.g. 'Bearer ')"),
+    Option("secret", "secret", None, "the credential sent in auth_header (required when auth_header is set)"),
+    Option("success_field", "string", "", "dotted path in the JSON answer that says success; empty: any 2xx"),
+    Option("success_value", "string", "", "the value of success_field that means success"),
+    Option("id_path", "string", "", "dotted path of the provider's message id; empty: our outbox id"),
+    Option("error_path", "string", "", "dotted path of the provider's error code"),
+    Option("retry_codes", "list", [], "error codes worth retrying (429 and 5xx always are)"),
+    WEBHOOK_TOKEN,
+    Option("inbound_fields", "table", dict(DEFAULT_INBOUND_FIELDS), "inbound webhook: ours (sender, text, id; "
+           "optional to, time) -> their keys"),
+    Option("receipt_fields", "table", dict(DEFAULT_RECEIPT_FIELDS), "receipt webhook: ours (id, status; "
+           "optional detail) -> their keys"),
+    Option("status_map", "table", {s: s for s in STATUSES}, "their receipt status -> sent, delivered or failed"),
+    Option("ack_body", "string", "ok", "the body we answer their webhooks with"),
+    Option("max_segments", "integer", 10, "longest message in segments the aggregator takes"),
+    TIMEOUT, RATE, SIGNATURE,
+)
 
 
 def dig(data: Any, path: str) -> Any:
@@ -81,14 +108,16 @@ def parse_time(value: str, where: str) -> datetime:
 class HttpGateway:
     """A configurable HTTP gateway for aggregators that speak plain JSON or forms."""
 
+    OPTIONS = OPTIONS
+
     def __init__(self, settings: GatewaySettings, client: httpx.AsyncClient) -> None:
-        options = Options(settings)
+        options = Options(settings, OPTIONS)
         self.name = settings.name
         self._client = client
         self._url = options.string("send_url")
-        self._method = options.choice("method", "POST", ("POST", "GET"))
-        self._format = options.choice("format", "json", ("json", "form"))
-        self._fields = options.str_map("fields") or {"to": "to", "text": "text"}
+        self._method = options.choice("method", None, ("POST", "GET"))
+        self._format = options.choice("format", None, ("json", "form"))
+        self._fields = options.str_map("fields") or dict(OPTIONS["fields"].default)
         if unknown := set(self._fields) - set(OUR_SEND_FIELDS):
             raise options.error(f"fields.{sorted(unknown)[0]}", f"is not one of {', '.join(OUR_SEND_FIELDS)}")
         self._extra = options.str_map("extra")
@@ -99,14 +128,12 @@ class HttpGateway:
         self._error_path = options.optional_string("error_path")
         self._retry_codes = frozenset(str(code) for code in options.settings.options.get("retry_codes", []))
         self._token = options.string("webhook_token")
-        self._inbound = self._field_map(
-            options, "inbound_fields", {"sender": "from", "text": "text", "id": "id"}
-        )
-        self._receipt = self._field_map(options, "receipt_fields", {"id": "id", "status": "status"})
+        self._inbound = self._field_map(options, "inbound_fields", DEFAULT_INBOUND_FIELDS)
+        self._receipt = self._field_map(options, "receipt_fields", DEFAULT_RECEIPT_FIELDS)
         self._status_map = self._read_status_map(options)
-        self._ack_body = options.string("ack_body", "ok").encode("utf-8")
+        self._ack_body = options.string("ack_body").encode("utf-8")
         self._timeout = options.timeout()
-        self._capabilities = options.capabilities(max_segments=options.integer("max_segments", 10, minimum=1))
+        self._capabilities = options.capabilities(max_segments=options.integer("max_segments", minimum=1))
 
     @staticmethod
     def _auth_headers(options: Options) -> dict[str, str]:
@@ -117,7 +144,7 @@ class HttpGateway:
 
     @staticmethod
     def _field_map(options: Options, key: str, default: dict[str, str]) -> dict[str, str]:
-        table = options.str_map(key) or default
+        table = options.str_map(key) or dict(default)
         for name in default:
             if name not in table:
                 raise options.error(f"{key}.{name}", "is required")
@@ -125,7 +152,7 @@ class HttpGateway:
 
     @staticmethod
     def _read_status_map(options: Options) -> dict[str, ReceiptStatus]:
-        table = options.str_map("status_map") or {status: status for status in STATUSES}
+        table = options.str_map("status_map") or dict(OPTIONS["status_map"].default)
         for theirs, ours in table.items():
             if ours not in STATUSES:
                 raise options.error(f"status_map.{theirs}", f"must be one of {', '.join(STATUSES)}")

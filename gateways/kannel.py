@@ -15,12 +15,10 @@ Facts used here were observed with Debian kannel 1.4.5-12 (see protocols.md §1,
   so we map them onto sent < delivered | failed and let the outbox keep states monotonic.
 - MO: get-url ``%b`` is the exact message (``%a`` squeezes whitespace); with `mo-recode` a UCS-2
   MO arrives as coding 0 / charset UTF-8. Kannel signs nothing, so both URLs carry our token.
+- Mainland SMS must carry a 【签名】 and on an operator link nobody adds it: a configured
+  `signature` is prepended to the text sent, and the parts are counted on that text.
 
-Options: `username`, `password` (secret), `dlr_url` (public URL of our receipt webhook),
-`webhook_token` (secret, URL-safe), `sendsms_url` (default http://127.0.0.1:13013/cgi-bin/sendsms),
-`sender`, `smsc`, `dlr_mask` (31), `max_messages` (10, match the sendsms-user), `timeout`,
-`rate_per_second`, `signature`.
-"""
+Options: `OPTIONS` below (name, kind, default, doc), each shown in config.example.toml."""
 
 from __future__ import annotations
 
@@ -46,11 +44,30 @@ from gateways import (
     WebhookRequest,
 )
 from gateways.common import Options, call, check_token, epoch_time
+from gateways.options import RATE, SIGNATURE, TIMEOUT, WEBHOOK_TOKEN, Option, declare
 from gateways.segments import UCS2_MULTI, UCS2_SINGLE, ucs2_segments
 
 DEFAULT_SENDSMS_URL = "http://127.0.0.1:13013/cgi-bin/sendsms"
 MO_PARAMS = "from=%p&to=%P&bin=%b&coding=%c&charset=%C&smsc=%i&ts=%T&id=%I"
 _URL_SAFE = re.compile(r"^[A-Za-z0-9_.~-]+$")
+
+OPTIONS = declare(
+    Option("sendsms_url", "string", DEFAULT_SENDSMS_URL, "smsbox's sendsms URL"),
+    Option("username", "string", None, "the sendsms-user's username", required=True),
+    Option("password", "secret", None, "the sendsms-user's password", required=True),
+    Option("dlr_url", "string", None, "public URL of our receipt webhook: <public_url>/hooks/<name>/receipt",
+           required=True),
+    Option(WEBHOOK_TOKEN.name, "secret", None, "secret Kannel's get-url and dlr-url carry as ?token= (Kannel "
+           "signs nothing); only A-Z a-z 0-9 _ . ~ -", required=True),
+    Option("sender", "string", "", "from= of every message (the sender number); empty: smsbox's default"),
+    Option("smsc", "string", "", "smsc= to route through one SMSC id; empty: bearerbox chooses"),
+    Option("dlr_mask", "integer", 31, "dlr-mask: which reports to ask for (1 delivered, 2 failed, 4 buffered, "
+           "8 SMSC ack, 16 SMSC reject)"),
+    Option("max_messages", "integer", 10, "parts per message, as the sendsms-user's max-messages (longer texts "
+           "are refused, not truncated)"),
+    TIMEOUT, RATE,
+    Option(SIGNATURE.name, "string", "", "【签名】 prepended to every text (an operator link adds none itself)"),
+)
 
 
 def get_url_template(mo_url: str, token: str) -> str:
@@ -109,11 +126,13 @@ def decode_mo(data: bytes, coding: str, charset: str) -> str:
 class KannelGateway:
     """Send through a Kannel smsbox and read its get-url and dlr-url callbacks."""
 
+    OPTIONS = OPTIONS
+
     def __init__(self, settings: GatewaySettings, client: httpx.AsyncClient) -> None:
-        options = Options(settings)
+        options = Options(settings, OPTIONS)
         self.name = settings.name
         self._client = client
-        self._sendsms_url = options.string("sendsms_url", DEFAULT_SENDSMS_URL)
+        self._sendsms_url = options.string("sendsms_url")
         self._username = options.string("username")
         self._password = options.string("password")
         self._dlr_url = options.string("dlr_url")
@@ -122,8 +141,8 @@ class KannelGateway:
             raise options.error("webhook_token", "must use only A-Z a-z 0-9 _ . ~ -")
         self._sender = options.optional_string("sender")
         self._smsc = options.optional_string("smsc")
-        self._dlr_mask = options.integer("dlr_mask", 31, minimum=0)
-        self._max_messages = options.integer("max_messages", 10, minimum=1)
+        self._dlr_mask = options.integer("dlr_mask", minimum=0)
+        self._max_messages = options.integer("max_messages", minimum=1)
         self._timeout = options.timeout()
         self._capabilities = options.capabilities(
             single_segment_chars=UCS2_SINGLE, multi_segment_chars=UCS2_MULTI, max_segments=self._max_messages
@@ -133,24 +152,30 @@ class KannelGateway:
         """Free text as UCS-2 (70/67), at most `max_messages` parts."""
         return self._capabilities
 
+    def wire_text(self, text: str) -> str:
+        """The text as sent: the configured 【signature】 first (an operator link adds none itself)."""
+        signature = self._capabilities.signature
+        return text if not signature or text.startswith(signature) else signature + text
+
     async def send(self, sms: OutboundSms) -> SendResult:
         """GET sendsms with UCS-2 coding and a dlr-url naming our outbox id."""
-        parts = ucs2_segments(sms.text)
+        text = self.wire_text(sms.text)
+        parts = ucs2_segments(text)
         if parts > self._max_messages:
             raise SendError("too_long", f"{parts} parts > max-messages {self._max_messages}", retryable=False)
-        request = self._client.build_request("GET", self._sendsms_url, params=self._params(sms))
+        request = self._client.build_request("GET", self._sendsms_url, params=self._params(sms, text))
         response = await call(self._client, request, self._timeout)
         check_reply(response.status_code, response.text.strip())
         return SendResult((str(sms.outbox_id),), parts)
 
-    def _params(self, sms: OutboundSms) -> dict[str, str]:
+    def _params(self, sms: OutboundSms, text: str) -> dict[str, str]:
         separator = "&" if "?" in self._dlr_url else "?"
         dlr_url = f"{self._dlr_url}{separator}token={self._token}&outbox={sms.outbox_id}&type=%d&reply=%A"
         params = {
             "username": self._username,
             "password": self._password,
             "to": sms.to,
-            "text": sms.text,
+            "text": text,
             "coding": "2",
             "charset": "UTF-8",
             "dlr-mask": str(self._dlr_mask),

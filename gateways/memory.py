@@ -6,10 +6,7 @@ speaks the plain JSON webhook format of `gateways.jsonhooks`, so the web layer i
 `parse_inbound`/`parse_receipt` exactly as with a real provider. `inbound_request()` and
 `receipt_request()` build those webhook requests.
 
-Options (all optional): `templates` (list of our template keys: template-only mode), `signature`
-(billed signature: mainland segment rule), `max_segments` (10), `latency` (seconds per send),
-`rate_per_second`, `webhook_token` (when set, webhooks must carry it).
-"""
+Options: `OPTIONS` below (name, kind, default, doc), each shown in config.example.toml."""
 
 from __future__ import annotations
 
@@ -34,18 +31,31 @@ from gateways import (
     jsonhooks,
 )
 from gateways.common import Options, billed_segments, check_token, json_ack, template_missing
+from gateways.options import RATE, SIGNATURE, Option, declare
+
+OPTIONS = declare(
+    Option("templates", "list", None, "our template keys it has templates for (template-only mode); "
+           "absent: free text"),
+    SIGNATURE,
+    Option("max_segments", "integer", 10, "longest message in segments; longer sends fail (too_long)"),
+    Option("latency", "number", 0.0, "seconds each send takes"),
+    RATE,
+    Option("webhook_token", "secret", "", "when set, webhooks must carry it as ?token="),
+)
 
 
 class MemoryGateway:
     """A provider that lives in memory; inspect `sent`, `attempts` and `results` in tests."""
 
+    OPTIONS = OPTIONS
+
     def __init__(self, settings: GatewaySettings, client: httpx.AsyncClient | None = None) -> None:
-        options = Options(settings)
+        options = Options(settings, OPTIONS)
         self.name = settings.name
         self._templates = self._read_templates(options)
         self._token = options.optional_string("webhook_token")
-        self._max_segments = options.integer("max_segments", 10, minimum=1)
-        self.latency = options.number("latency", 0.0)
+        self._max_segments = options.integer("max_segments", minimum=1)
+        self.latency = options.number("latency")
         self._capabilities = options.capabilities(templates=self._templates, max_segments=self._max_segments)
         self.sent: list[OutboundSms] = []
         self.attempts: list[OutboundSms] = []

@@ -12,10 +12,7 @@ description, sid}`; a reply is one object `{extend, mobile, nationcode, sign, te
 no message id of its own. Neither is signed: the URL carries `webhook_token`. Answer
 `{"result":0,"errmsg":"OK"}`.
 
-Options: `secret_id`, `secret` (SecretKey), `sdk_app_id`, `sign_name`, `templates` (table: our
-key -> {id, params = [names in order]}), `webhook_token` (secret), `region` (ap-guangzhou),
-`endpoint` (https://sms.tencentcloudapi.com), `timeout`, `rate_per_second`.
-"""
+Options: `OPTIONS` below (name, kind, default, doc), each shown in config.example.toml."""
 
 from __future__ import annotations
 
@@ -56,6 +53,7 @@ from gateways.common import (
     response_json,
     template_missing,
 )
+from gateways.options import RATE, TIMEOUT, WEBHOOK_TOKEN, Option, declare
 from gateways.segments import mainland_segments
 from gateways.signing import tc3_authorization
 
@@ -67,6 +65,20 @@ CONTENT_TYPE = "application/json; charset=utf-8"
 # (AuthFailure, FailedOperation, InvalidParameter*, UnauthorizedOperation) needs a person.
 RETRYABLE_PREFIXES = ("LimitExceeded.", "InternalError", "RequestLimitExceeded")
 REPORT_STATUS: dict[str, ReceiptStatus] = {"SUCCESS": "delivered", "FAIL": "failed"}
+
+OPTIONS = declare(
+    Option("secret_id", "string", None, "the API key's SecretId", required=True),
+    Option("secret", "secret", None, "the API key's SecretKey", required=True),
+    Option("sdk_app_id", "string", None, "the SMS application's SdkAppId", required=True),
+    Option("sign_name", "string", None, "the approved signature name; Tencent prepends and bills 【sign_name】",
+           required=True),
+    Option("templates", "table", None, "our message kind -> {id = TemplateId, params = [our param names in the "
+           "template's {1}, {2}... order]}, for every kind that can go by SMS", required=True),
+    WEBHOOK_TOKEN,
+    Option("region", "string", "ap-guangzhou", "the API region (X-TC-Region)"),
+    Option("endpoint", "string", DEFAULT_ENDPOINT, "the SMS API endpoint"),
+    TIMEOUT, RATE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +113,10 @@ def read_templates(options: Options) -> dict[str, Template]:
 class TencentGateway:
     """Send approved templates through Tencent Cloud SMS and read its status and reply callbacks."""
 
+    OPTIONS = OPTIONS
+
     def __init__(self, settings: GatewaySettings, client: httpx.AsyncClient) -> None:
-        options = Options(settings)
+        options = Options(settings, OPTIONS)
         self.name = settings.name
         self._client = client
         self._secret_id = options.string("secret_id")
@@ -111,11 +125,12 @@ class TencentGateway:
         self._sign_name = options.string("sign_name")
         self._templates = read_templates(options)
         self._token = options.string("webhook_token")
-        self._region = options.string("region", "ap-guangzhou")
-        self._endpoint = httpx.URL(options.string("endpoint", DEFAULT_ENDPOINT))
+        self._region = options.string("region")
+        self._endpoint = httpx.URL(options.string("endpoint"))
         self._timeout = options.timeout()
         self._capabilities = options.capabilities(
-            templates=frozenset(self._templates), signature=f"【{self._sign_name}】"
+            templates=frozenset(self._templates), signature=f"【{self._sign_name}】",
+            template_params={key: template.params for key, template in self._templates.items()},
         )
 
     def capabilities(self) -> Capabilities:

@@ -11,10 +11,7 @@ with and without the default port (twilio.com/docs/usage/security; `gateways.sig
 parameter sets grow without notice, so only the fields we read are required. Status values
 other than the final ones map to "sent", which never moves a message backwards.
 
-Options: `account_sid`, `secret` (Auth Token), `from_number` or `messaging_service_sid`,
-`status_callback` (our receipt webhook URL, optional), `country_code` (86: bare 11-digit
-numbers become +86…), `endpoint` (https://api.twilio.com), `timeout`, `rate_per_second`.
-"""
+Options: `OPTIONS` below (name, kind, default, doc), each shown in config.example.toml."""
 
 from __future__ import annotations
 
@@ -38,6 +35,7 @@ from gateways import (
     WebhookRequest,
 )
 from gateways.common import Options, call, e164, form_body, response_json
+from gateways.options import RATE, TIMEOUT, Option, declare
 from gateways.signing import twilio_signature_valid
 
 DEFAULT_ENDPOINT = "https://api.twilio.com"
@@ -51,6 +49,19 @@ FINAL_STATUS: dict[str, ReceiptStatus] = {
 }
 EMPTY_TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
+OPTIONS = declare(
+    Option("account_sid", "string", None, "the Account SID (AC...)", required=True),
+    Option("secret", "secret", None, "the Auth Token: authenticates our calls and signs Twilio's webhooks",
+           required=True),
+    Option("from_number", "string", "", "the sender number in E.164 (this or messaging_service_sid)"),
+    Option("messaging_service_sid", "string", "", "a Messaging Service SID (MG...) instead of from_number"),
+    Option("status_callback", "string", "", "our receipt webhook URL, <public_url>/hooks/<name>/receipt; "
+           "empty: no delivery reports"),
+    Option("country_code", "string", "86", "country code given to bare national numbers (11-digit mainland)"),
+    Option("endpoint", "string", DEFAULT_ENDPOINT, "the Twilio API base URL"),
+    TIMEOUT, RATE,
+)
+
 
 def send_error(http_status: int, data: object) -> SendError:
     """Map a Twilio error answer onto a SendError: 429 and 5xx retry, the rest does not."""
@@ -63,6 +74,8 @@ def send_error(http_status: int, data: object) -> SendError:
 class TwilioGateway:
     """Send through Twilio's Messages API and read its signed webhooks."""
 
+    OPTIONS = OPTIONS
+
     def __init__(
         self,
         settings: GatewaySettings,
@@ -70,7 +83,7 @@ class TwilioGateway:
         *,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        options = Options(settings)
+        options = Options(settings, OPTIONS)
         self.name = settings.name
         self._client = client
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -78,8 +91,8 @@ class TwilioGateway:
         self._token = options.string("secret")
         self._sender = self._read_sender(options)
         self._status_callback = options.optional_string("status_callback")
-        self._country = options.string("country_code", "86")
-        endpoint = options.string("endpoint", DEFAULT_ENDPOINT).rstrip("/")
+        self._country = options.string("country_code")
+        endpoint = options.string("endpoint").rstrip("/")
         self._messages_url = f"{endpoint}/2010-04-01/Accounts/{self._sid}/Messages.json"
         self._timeout = options.timeout()
         self._capabilities = options.capabilities()

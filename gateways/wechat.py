@@ -12,14 +12,7 @@ last interaction and a few messages per interaction), or a configured template m
 customer-service API answers 45015/45047. Without a template that error is final
 (SendError "wechat.45015", retryable=False), so the service can fall back to SMS.
 
-Options (the configured gateway's options; secrets resolved from `*_env` before we see them):
-  token, appid, secret (via `secret_env`), encoding_aes_key (43 chars; safe mode when set),
-  account_id (gh_ id; FromUserName of passive replies, default: the push's ToUserName),
-  api_base (https://api.weixin.qq.com), timeout_seconds (5), token_endpoint ("stable" | "token"),
-  token_refresh_margin_seconds (300), allow_plain (false; accept plain pushes in safe mode),
-  max_body_bytes (65536), rate_per_second (0 = no limit), prefer ("custom" | "template"),
-  templates: {our_key = {template_id, fields = {wechat_key = "our_param" | "_text"}, url?, prefer?}}.
-"""
+Options: `OPTIONS` below (name, kind, default, doc), each shown in config.example.toml."""
 
 from __future__ import annotations
 
@@ -45,6 +38,7 @@ from gateways import (
     WebhookKind,
     WebhookRequest,
 )
+from gateways.options import Option, declare, unknown_options
 from gateways.wechat_api import DEFAULT_API_BASE, WINDOW_ERRCODES, AccessTokenCache, Clock, WechatApi
 from gateways.wechat_crypto import aes_key
 from gateways.wechat_push import (
@@ -65,6 +59,28 @@ TEXT_PARAM = "_text"  # in a template's field mapping: the locally rendered text
 _OPENID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _WINDOW_CODES = frozenset(f"wechat.{code}" for code in WINDOW_ERRCODES)
 
+OPTIONS = declare(
+    Option("token", "secret", None, "the Token of 服务器配置 (signs WeChat's pushes)", required=True),
+    Option("appid", "string", None, "the Official Account's AppID (wx...)", required=True),
+    Option("secret", "secret", None, "the AppSecret (for access tokens)", required=True),
+    Option("encoding_aes_key", "secret", "", "the EncodingAESKey (43 characters): safe mode when set"),
+    Option("account_id", "string", "", "the gh_ id, FromUserName of passive replies; empty: the push's "
+           "ToUserName"),
+    Option("api_base", "string", DEFAULT_API_BASE, "the WeChat API base URL"),
+    Option("timeout_seconds", "number", 5.0, "seconds to wait for a WeChat API answer"),
+    Option("token_endpoint", "string", "stable", "stable (/cgi-bin/stable_token, shared safely between "
+           "processes) or token (/cgi-bin/token)"),
+    Option("token_refresh_margin_seconds", "number", 300.0, "refresh the access token this long before it "
+           "expires"),
+    Option("allow_plain", "boolean", False, "in safe mode, also accept plain (unencrypted) pushes"),
+    Option("max_body_bytes", "number", 65536, "largest push body accepted"),
+    Option("rate_per_second", "number", 0.0, "most messages per second through this gateway; 0 = no limit"),
+    Option("prefer", "string", "custom", "custom (客服消息 inside the 48-hour window, template outside) or "
+           "template (template messages whenever a kind has one)"),
+    Option("templates", "table", None, "our kind -> {template_id, fields = {wechat_key = our_param or _text}, "
+           "url, prefer}: template messages (模板消息), usable outside the 48-hour window"),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class TemplateSpec:
@@ -83,8 +99,8 @@ def _choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
     return text
 
 
-def _number(opts: Mapping[str, Any], key: str, default: float) -> float:
-    value = opts.get(key, default)
+def _number(opts: Mapping[str, Any], key: str) -> float:
+    value = opts.get(key, OPTIONS[key].default)
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ValueError(f"wechat option {key!r} must be a non-negative number, not {value!r}")
     return float(value)
@@ -147,21 +163,26 @@ def template_data(spec: TemplateSpec, sms: OutboundSms) -> dict[str, str]:
 class WechatGateway:
     """The WeChat Official Account channel; only `send()` does I/O."""
 
+    OPTIONS = OPTIONS
+
     def __init__(
         self, settings: GatewaySettings, client: httpx.AsyncClient, *, clock: Clock = time.monotonic
     ) -> None:
         opts = settings.options
+        for key in unknown_options(opts, OPTIONS):
+            raise ValueError(f"wechat option {key!r} is not an option of type wechat "
+                             f"(known: {', '.join(sorted(OPTIONS))})")
         self.name = settings.name
         self.keys = PushKeys(
             token=settings.get_str("token"),
             appid=settings.get_str("appid"),
             aes_key=_aes_key_option(opts.get("encoding_aes_key")),
             allow_plain=_flag(opts, "allow_plain"),
-            max_body_bytes=int(_number(opts, "max_body_bytes", 64 * 1024)),
+            max_body_bytes=int(_number(opts, "max_body_bytes")),
         )
-        self.account_id = str(opts.get("account_id", ""))
-        self._rate = _number(opts, "rate_per_second", 0.0)
-        prefer = _choice("prefer", opts.get("prefer", "custom"), ("custom", "template"))
+        self.account_id = str(opts.get("account_id", OPTIONS["account_id"].default))
+        self._rate = _number(opts, "rate_per_second")
+        prefer = _choice("prefer", opts.get("prefer", OPTIONS["prefer"].default), ("custom", "template"))
         self.templates = parse_templates(opts.get("templates"), prefer)
         self.api = self._build_api(settings, client, opts, clock)
 
@@ -169,16 +190,17 @@ class WechatGateway:
     def _build_api(
         settings: GatewaySettings, client: httpx.AsyncClient, opts: Mapping[str, Any], clock: Clock
     ) -> WechatApi:
-        api_base = str(opts.get("api_base", DEFAULT_API_BASE))
-        timeout = _number(opts, "timeout_seconds", 5.0)
-        endpoint = _choice("token_endpoint", opts.get("token_endpoint", "stable"), ("stable", "token"))
+        api_base = str(opts.get("api_base", OPTIONS["api_base"].default))
+        timeout = _number(opts, "timeout_seconds")
+        endpoint = _choice("token_endpoint", opts.get("token_endpoint", OPTIONS["token_endpoint"].default),
+                           ("stable", "token"))
         tokens = AccessTokenCache(
             client,
             api_base=api_base,
             appid=settings.get_str("appid"),
             secret=settings.get_str("secret"),
             stable=endpoint == "stable",
-            margin=_number(opts, "token_refresh_margin_seconds", 300.0),
+            margin=_number(opts, "token_refresh_margin_seconds"),
             timeout=timeout,
             clock=clock,
         )
@@ -193,6 +215,8 @@ class WechatGateway:
             max_segments=1,
             rate_per_second=self._rate,
             channel="wechat",
+            template_params={key: tuple(source for source in spec.fields.values() if source != TEXT_PARAM)
+                             for key, spec in self.templates.items()},
         )
 
     async def send(self, sms: OutboundSms) -> SendResult:

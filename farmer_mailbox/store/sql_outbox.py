@@ -6,8 +6,9 @@ import asyncio
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
@@ -82,6 +83,16 @@ class Outcome:
     address: str = ""
     user_id: int | None = None
     refund_attempt: bool = False
+
+
+class SegmentTotal(NamedTuple):
+    """Sent messages of one local day, channel and purpose, and the SMS segments they cost."""
+
+    day: str
+    channel: str
+    purpose: str
+    messages: int
+    segments: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,22 +184,49 @@ class OutboxReads(SqlBase):
         if not addresses:
             return {}
         marks = ",".join("?" * len(addresses))
+        # One scan from the earlier of the two marks; each window counts only its own rows (for an
+        # hour after local midnight the last hour reaches into yesterday, the day does not).
         rows = await self._all(
-            f"SELECT address, SUM(sent_at >= ?), COUNT(*) FROM outbox WHERE address IN ({marks}) "
+            f"SELECT address, SUM(sent_at >= ?), SUM(sent_at >= ?) FROM outbox WHERE address IN ({marks}) "
             "AND sent_at >= ? AND priority > 0 AND urgent = 0 GROUP BY address",
-            (to_db(hour_ago), *addresses, to_db(min(day_start, hour_ago))),
+            (to_db(hour_ago), to_db(day_start), *addresses, to_db(min(day_start, hour_ago))),
         )
         return {r[0]: (int(r[1]), int(r[2])) for r in rows}
 
-    async def segment_totals(self, since: datetime, until: datetime,
-                             utc_offset_hours: int = 8) -> list[tuple[str, str, int, int]]:
-        """(local day, purpose, messages, segments) for messages sent in [since, until)."""
+    async def segment_totals(self, since: datetime, until: datetime, zone: ZoneInfo) -> list[SegmentTotal]:
+        """Messages and billed SMS segments per local day (in `zone`), channel and purpose.
+
+        Covers the local days from the one `since` falls in to the one before `until`'s end; each
+        day's bounds are computed in `zone` (DST and half-hour offsets included) and matched in
+        SQL, so one indexed range scan serves the whole period.
+        """
+        days = local_days(since, until, zone)
+        if not days:
+            return []
+        values = ",".join("(?, ?, ?)" for _ in days)
         rows = await self._all(
-            "SELECT date(substr(sent_at, 1, 19), ?), purpose, COUNT(*), COALESCE(SUM(segments), 0) "
-            "FROM outbox WHERE sent_at >= ? AND sent_at < ? GROUP BY 1, 2 ORDER BY 1, 2",
-            (f"{utc_offset_hours:+d} hours", to_db(since), to_db(until)),
+            f"WITH days(day, start, stop) AS (VALUES {values}) "
+            "SELECT days.day, o.channel, o.purpose, COUNT(*), COALESCE(SUM(o.segments), 0) "
+            "FROM days JOIN outbox o ON o.sent_at >= days.start AND o.sent_at < days.stop "
+            "WHERE o.sent_at >= ? AND o.sent_at < ? GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+            [*(v for d in days for v in (d[0], to_db(d[1]), to_db(d[2]))),
+             to_db(days[0][1]), to_db(days[-1][2])],
         )
-        return [(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
+        return [SegmentTotal(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
+
+
+def local_days(since: datetime, until: datetime, zone: ZoneInfo) -> list[tuple[str, datetime, datetime]]:
+    """(ISO date, start, end) of each local day from `since`'s day up to the day holding `until`."""
+    day = since.astimezone(zone).date()
+    last = until.astimezone(zone).date()
+    days = []
+    while day <= last:
+        start = datetime.combine(day, time(0), zone)
+        following = day + timedelta(days=1)
+        days.append((day.isoformat(), start.astimezone(UTC), datetime.combine(following, time(0), zone)
+                     .astimezone(UTC)))
+        day = following
+    return days
 
 
 class OutboxWrites(RecordWrites):
@@ -302,6 +340,10 @@ class OutboxWrites(RecordWrites):
             (gateway, external_id, status, detail, to_db(at)),
         )
         return False
+
+    async def prune_early_receipts(self, before: datetime) -> int:
+        """Drop kept receipts older than `before` that never matched a sent row; return how many."""
+        return await self._exec("DELETE FROM early_receipts WHERE at < ?", (to_db(before),))
 
     async def expire_due(self, now: datetime) -> int:
         """Expire waiting rows past their expiry; return how many."""

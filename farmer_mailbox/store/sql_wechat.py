@@ -117,6 +117,12 @@ class WechatReads(UserReads):
         return CodeState(r["openid"], r["user_id"], r["code_hash"], r["outbox_key"], _time(r["sent_at"]),
                          _time(r["expires_at"]), r["failures"], _time(r["locked_until"]))
 
+    async def code_requests_since(self, key_hash: str, since: datetime) -> list[datetime]:
+        """When codes were asked for this phone or by this openid (keyed hash) since `since`, oldest first."""
+        rows = await self._all("SELECT at FROM bind_code_requests WHERE key_hash = ? AND at >= ? ORDER BY at",
+                               (key_hash, to_db(since)))
+        return [from_db(r[0]) for r in rows]
+
     async def inbound_id(self, gateway: str, external_id: str) -> int | None:
         """The id of an inbound message already received (a provider's retry), if any."""
         value = await self._value("SELECT id FROM inbound WHERE gateway = ? AND external_id = ?",
@@ -174,6 +180,12 @@ class WechatWrites(WechatReads):
             (state.openid, state.user_id, state.code_hash, state.outbox_key,
              to_db(state.sent_at) if state.sent_at else None, to_db(state.expires_at) if state.expires_at else None,
              state.failures, to_db(state.locked_until) if state.locked_until else None))
+
+    async def add_code_request(self, key_hashes: Sequence[str], at: datetime, forget_before: datetime) -> None:
+        """Count a code request (for a phone, by an openid); requests older than `forget_before` go."""
+        await self._exec("DELETE FROM bind_code_requests WHERE at < ?", (to_db(forget_before),))
+        await self._many("INSERT INTO bind_code_requests (key_hash, at) VALUES (?, ?)",
+                         [(key, to_db(at)) for key in key_hashes])
 
     async def delete_code(self, openid: str) -> None:
         """Forget an openid's code, wrong tries and lock (after a successful binding)."""

@@ -3,6 +3,10 @@
 Only a registered, active user's phone gets a code, and the answer in WeChat is the same either
 way (no one learns from it whether a number is registered). Codes expire (`code_minutes`); wrong
 codes count per openid across codes, and `code_attempts` of them lock binding for `lock_minutes`.
+One phone gets at most `code_per_phone_minute` / `_hour` / `_day` codes however many openids ask
+(wechat.limits); codes go at once, quiet hours or not, and those limits keep them from being a
+way to flood a phone at night. One openid asks at most once per `code_resend_seconds`. Both limits
+count requests for unregistered phones too, so neither answer tells whether a number is registered.
 The code is kept as a keyed hash; its SMS loses it from its parameters once spent or void (and is
 cancelled if not sent yet), and the message record shows it masked. Every code sent, lock, bind
 and unbind is in the record.
@@ -22,6 +26,7 @@ from farmer_mailbox.store import NewRecord, Received, Tx
 from farmer_mailbox.store.sql_wechat import CodeState
 from farmer_mailbox.validation import ValidationError, validate_mobile
 from farmer_mailbox.wechat.codes import code_hash, code_matches, new_code
+from farmer_mailbox.wechat.limits import DAY, PhoneLimits, phone_wait, wait_text
 
 if TYPE_CHECKING:
     from farmer_mailbox.models import User
@@ -29,6 +34,8 @@ if TYPE_CHECKING:
     from farmer_mailbox.services import Services
 
 CHANNEL = "wechat"
+PHONE_PURPOSE = "wechat-bind-phone v1"     # phones asked for, and the openids asking, are
+OPENID_PURPOSE = "wechat-bind-openid v1"   # counted by keyed hash only (bind_code_requests)
 SPENT = {"code": "******"}   # a spent or void code in its SMS's parameters (a waiting SMS is cancelled)
 
 
@@ -60,6 +67,8 @@ class Binder:
         self.attempts = rules.code_attempts
         self.lock = timedelta(minutes=rules.lock_minutes)
         self.resend = timedelta(seconds=rules.code_resend_seconds)
+        self.phone_limits = PhoneLimits(rules.code_per_phone_minute, rules.code_per_phone_hour,
+                                        rules.code_per_phone_day)
 
     def _minutes(self, until: datetime | None, now: datetime) -> int:
         return max(1, math.ceil(((until or now) - now).total_seconds() / 60))
@@ -71,18 +80,32 @@ class Binder:
         if _locked(state, now):
             reply.say("wechat_locked", {"minutes": self._minutes(state.locked_until if state else None, now)})
             return
-        if state and state.sent_at and state.code_hash and now - state.sent_at < self.resend:
-            reply.say("wechat_code_wait", {"seconds": math.ceil((state.sent_at + self.resend - now).total_seconds())})
+        openid_key = self.vault.mac(OPENID_PURPOSE, openid)
+        if last := await self._last_request(tx, openid_key, now):
+            reply.say("wechat_code_wait", {"seconds": math.ceil((last + self.resend - now).total_seconds())})
             return
         try:
             phone = validate_mobile(phone_text)
         except ValidationError:
             reply.say("wechat_bind_usage")
             return
+        phone_key = self.vault.mac(PHONE_PURPOSE, phone)
+        wait = phone_wait(await tx.code_requests_since(phone_key, now - DAY), now, self.phone_limits)
+        if wait is not None:
+            reply.say("wechat_code_phone_limit", {"wait": wait_text(wait)})
+            return
+        await tx.add_code_request([phone_key, openid_key], now, now - max(DAY, self.resend))
         user = await tx.user_by_phone(phone)
         if user is not None and user.status is UserStatus.ACTIVE:
             await self._send_code(tx, msg, user, state, reply, now)
         reply.say("wechat_code_sent", {"phone_masked": mask_phone(phone), "minutes": self.ttl_text})
+
+    async def _last_request(self, tx: Tx, openid_key: str, now: datetime) -> datetime | None:
+        """This openid's request still inside the resend interval, registered phone or not."""
+        if self.resend <= timedelta(0):
+            return None
+        recent = [at for at in await tx.code_requests_since(openid_key, now - self.resend) if at > now - self.resend]
+        return recent[-1] if recent else None
 
     async def _send_code(self, tx: Tx, msg: Received, user: User, state: CodeState | None, reply: Reply,
                          now: datetime) -> None:

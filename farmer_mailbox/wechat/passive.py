@@ -34,6 +34,7 @@ from farmer_mailbox.store.sql_outbox import Outcome
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
+CHANNEL = "wechat"   # a passive reply is a WeChat message: no SMS segments billed
 T = TypeVar("T")
 
 
@@ -88,17 +89,18 @@ class PassiveReplies:
         async with self.store.transaction() as tx:
             served = await tx.passive_served(self.gateway, inbound_id)
             if served:
-                return wording.render(*served[0])
+                return wording.render(*served[0], CHANNEL)
             claimed = await tx.claim_passive(inbound_id, openid, now + LEASE)
             released = await tx.release_replies(inbound_id, openid, now)
             if claimed is not None:
                 await tx.record_outcomes([Outcome(
-                    claimed.id, "sent", now, gateway=self.gateway, external_id=f"passive:{inbound_id}", segments=1,
-                    text=wording.render_for_record(claimed.template_key, claimed.params), channel=claimed.channel,
+                    claimed.id, "sent", now, gateway=self.gateway, external_id=f"passive:{inbound_id}", segments=0,
+                    text=wording.render_for_record(claimed.template_key, claimed.params, CHANNEL),
+                    channel=claimed.channel,
                     address=claimed.address, user_id=claimed.user_id)])
         if released:
             self.wake_outbox()
-        return None if claimed is None else wording.render(claimed.template_key, claimed.params)
+        return None if claimed is None else wording.render(claimed.template_key, claimed.params, CHANNEL)
 
     async def close(self) -> None:
         """Wait for processing still running for pushes already answered (at shutdown)."""

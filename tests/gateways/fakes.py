@@ -173,11 +173,29 @@ class FakeAliyun(FakeProvider):
         q = req.query
         required = {
             "SendSms": ("PhoneNumbers", "SignName", "TemplateCode"),
-            "SendBatchSms": ("PhoneNumberJson",),
+            "SendBatchSms": ("PhoneNumberJson", "SignNameJson", "TemplateCode"),
         }
         action = req.headers.get("x-acs-action", "")
         missing = [key for key in required.get(action, ("?",)) if not q.get(key)]
-        return [f"MissingParameter {key}" for key in missing]
+        if missing:
+            return [f"MissingParameter {key}" for key in missing]
+        return self._batch_problems(q) if action == "SendBatchSms" else []
+
+    @staticmethod
+    def _batch_problems(q: dict[str, str]) -> list[str]:
+        """SendBatchSms: JSON arrays of one length, a SignName per number, at most 100 numbers."""
+        try:
+            arrays = {key: json.loads(q[key]) for key in ("PhoneNumberJson", "SignNameJson", "TemplateParamJson")
+                      if key in q}
+        except ValueError:
+            return ["InvalidParameter JSON arrays expected"]
+        if not all(isinstance(value, list) and value for value in arrays.values()):
+            return ["InvalidParameter JSON arrays expected"]
+        if len({len(value) for value in arrays.values()}) != 1:
+            return ["isv.PARAM_LENGTH_LIMIT numbers, signatures and params differ in count"]
+        if len(arrays["PhoneNumberJson"]) > 100:
+            return ["isv.PARAM_LENGTH_LIMIT at most 100 numbers"]
+        return []
 
     def _signature_problems(self, req: Recorded) -> list[str]:
         auth = req.headers.get("Authorization", "")
@@ -367,16 +385,29 @@ class FakeTwilio(FakeProvider):
 
 
 class FakeAggregator(FakeProvider):
-    """A typical local aggregator: JSON POST, X-Api-Key, {"code": "0", "data": {"msgid"}}."""
+    """A typical local aggregator: X-Api-Key, fields as JSON, a form or a GET query (whichever the
+    request carries, as such aggregators accept), {"code": "0", "data": {"msgid"}}."""
 
     def __init__(self, api_key: str) -> None:
         super().__init__()
         self.api_key = api_key
 
+    @staticmethod
+    def fields(req: Recorded) -> dict[str, Any]:
+        """The send's fields, wherever the method and content type put them."""
+        if req.method == "GET":
+            return req.query
+        if req.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+            return req.form
+        body = req.json()
+        return body if isinstance(body, dict) else {}
+
     def verify(self, req: Recorded) -> list[str]:
         if req.headers.get("X-Api-Key") != self.api_key:
             return ["401 1001"]
-        body = req.json()
+        if req.method not in ("GET", "POST") or (req.method == "GET" and req.body):
+            return ["400 1003"]
+        body = self.fields(req)
         if not MAINLAND_MOBILE.match(str(body.get("mobile", ""))) or not body.get("content"):
             return ["200 1002"]
         return []

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.support import kannel
+from tests.support import kannel, kannel_install
 from tests.support.kannel import MtMessage, _mo_line, _Reassembler
 
 PREFIX = "2026-11-22 02:51:05 [21876] [0] DEBUG: Got message 1: <"
@@ -59,7 +59,7 @@ def test_mo_lines_prefer_exact_ucs2_and_fall_back_to_text() -> None:
 
 
 def test_missing_kannel_skips_or_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(kannel, "BEARERBOX", Path("/nonexistent/bearerbox"))
+    monkeypatch.setattr(kannel_install, "BEARERBOX", Path("/nonexistent/bearerbox"))
     assert "/nonexistent/bearerbox" in kannel.kannel_missing()
     monkeypatch.delenv(kannel.REQUIRE_ENV, raising=False)
     with pytest.raises(pytest.skip.Exception, match="scripts/install-kannel"):

@@ -45,6 +45,19 @@ async def test_kannel_refuses_what_it_would_truncate(client: httpx.AsyncClient) 
     assert (caught.value.code, caught.value.retryable) == ("too_long", False)
 
 
+async def test_kannel_puts_the_signature_on_the_wire_and_counts_parts_with_it(client: httpx.AsyncClient) -> None:
+    async with running("kannel", client, signature="【农民信箱】", max_messages=2) as built:
+        one = await built.gateway.send(dataclasses.replace(SMS, text="中" * 64))     # 6 + 64 = 70: one part
+        two = await built.gateway.send(dataclasses.replace(SMS, text="中" * 65))
+        signed = await built.gateway.send(dataclasses.replace(SMS, text="【农民信箱】您好"))  # never twice
+        with pytest.raises(SendError):
+            await built.gateway.send(dataclasses.replace(SMS, text="中" * 129))       # 135 with it: 3 parts
+        assert built.fake is not None
+        texts = [request.query["text"] for request in built.fake.requests]
+    assert texts == ["【农民信箱】" + "中" * 64, "【农民信箱】" + "中" * 65, "【农民信箱】您好"]
+    assert (one.segments, two.segments, signed.segments) == (1, 2, 1)
+
+
 async def test_kannel_wrong_password_is_not_retryable(client: httpx.AsyncClient) -> None:
     async with running("kannel", client, password="wrong") as built:
         with pytest.raises(SendError) as caught:
@@ -144,6 +157,23 @@ async def test_aliyun_send_batch(client: httpx.AsyncClient) -> None:
     assert json.loads(query["TemplateParamJson"]) == [{"product": "苹果"}, {"product": "梨"}]
     with pytest.raises(ValueError, match="1 to 100"):
         await built.gateway.send_batch("match_notice", [])
+
+
+async def test_the_aliyun_fake_checks_send_batch_like_aliyun(client: httpx.AsyncClient) -> None:
+    async with running("aliyun", client) as built:
+        assert isinstance(built.gateway, AliyunGateway) and built.fake is not None
+        signed = built.gateway._signed_request  # the gateway's own signing, over queries Aliyun refuses
+        bad_queries = [
+            {"PhoneNumberJson": '["13800001111"]', "TemplateCode": "SMS_100001"},
+            {"PhoneNumberJson": '["13800001111"]', "SignNameJson": '["农民信箱"]'},
+            {"PhoneNumberJson": '["13800001111","13800002222"]', "SignNameJson": '["农民信箱"]',
+             "TemplateCode": "SMS_100001"},
+        ]
+        for query in bad_queries:
+            response = await client.send(signed("SendBatchSms", query))
+            assert response.status_code == 400
+    assert built.fake.violations == ["MissingParameter SignNameJson", "MissingParameter TemplateCode",
+                                     "isv.PARAM_LENGTH_LIMIT numbers, signatures and params differ in count"]
 
 
 # --- Tencent --------------------------------------------------------------------------------------
@@ -250,11 +280,24 @@ async def test_http_maps_fields_extra_and_auth(client: httpx.AsyncClient) -> Non
 async def test_http_form_get(client: httpx.AsyncClient) -> None:
     async with running("http", client, method="get") as built:
         assert isinstance(built.fake, FakeAggregator)
-        built.fake.verify = lambda req: []  # type: ignore[method-assign]  # the aggregator fake speaks JSON
-        await built.gateway.send(SMS)
+        result = await built.gateway.send(SMS)
+        assert built.fake.violations == []
         request = built.fake.requests[0]
-    assert request.method == "GET"
+        with pytest.raises(SendError) as caught:                   # the fake checks GET sends too
+            await built.gateway.send(dataclasses.replace(SMS, to="123"))
+    assert request.method == "GET" and request.body == b""
     assert request.query == {"account": "farmer", "mobile": SMS.to, "content": SMS.text, "ref": "42"}
+    assert result.external_ids == ("agg-1",) and caught.value.code == "1002"
+
+
+async def test_http_form_post(client: httpx.AsyncClient) -> None:
+    async with running("http", client, format="form") as built:
+        assert isinstance(built.fake, FakeAggregator)
+        await built.gateway.send(SMS)
+        assert built.fake.violations == []
+        request = built.fake.requests[0]
+    assert request.headers["Content-Type"].startswith("application/x-www-form-urlencoded")
+    assert request.form == {"account": "farmer", "mobile": SMS.to, "content": SMS.text, "ref": "42"}
 
 
 async def test_http_unmapped_error_code_is_not_retryable(client: httpx.AsyncClient) -> None:

@@ -178,7 +178,73 @@ async def test_segment_totals_per_day_and_purpose(rig: Rig) -> None:
                               rig.msg("c", template_key="register_failed", params={"reason": long_reason}))
     await rig.outbox.drain()
     start = rig.clock.now() - timedelta(days=1)
-    totals = await rig.services.store.segment_totals(start, rig.clock.now() + timedelta(days=1))
-    by_purpose = {purpose: (n, seg) for _day, purpose, n, seg in totals}
+    totals = await rig.services.store.segment_totals(start, rig.clock.now() + timedelta(days=1), SH)
+    by_purpose = {t.purpose: (t.messages, t.segments) for t in totals}
     assert by_purpose["reply"] == (2, 1 + 2) and by_purpose["match"] == (1, 1)
-    assert datetime(2026, 5, 1, tzinfo=UTC).date().isoformat() in {d for d, *_ in totals}
+    assert {t.channel for t in totals} == {"sms"}
+    assert datetime(2026, 5, 1, tzinfo=UTC).date().isoformat() in {t.day for t in totals}
+
+
+async def test_totals_fall_on_the_configured_zone_s_local_days(rig: Rig) -> None:
+    kolkata, new_york = ZoneInfo("Asia/Kolkata"), ZoneInfo("America/New_York")
+    for key, when in (("a", datetime(2026, 7, 1, 18, 20, tzinfo=UTC)),      # 23:50 in Kolkata, 14:20 NY
+                      ("b", datetime(2026, 7, 1, 18, 40, tzinfo=UTC)),      # 00:10 next day in Kolkata
+                      ("c", datetime(2026, 7, 2, 3, 30, tzinfo=UTC))):      # 23:30 on 1 July in New York
+        rig.clock.set(when)
+        await rig.outbox.send_now(rig.msg(key))
+        await rig.outbox.drain()
+    since, until = datetime(2026, 6, 30, tzinfo=UTC), datetime(2026, 7, 3, tzinfo=UTC)
+    assert [(t.day, t.messages) for t in await rig.services.store.segment_totals(since, until, kolkata)] == [
+        ("2026-07-01", 1), ("2026-07-02", 2)]
+    assert [(t.day, t.messages) for t in await rig.services.store.segment_totals(since, until, new_york)] == [
+        ("2026-07-01", 3)]                                           # EDT (-4): all three on 1 July
+
+
+async def test_sends_before_local_midnight_do_not_count_towards_the_new_day(make_rig: Callable[..., Rig]) -> None:
+    rig = make_rig(per_recipient_hour=6, per_recipient_day=2)
+    rig.clock.set(datetime(2026, 6, 1, 20, 40, tzinfo=SH))     # before quiet hours: the caps apply
+    await rig.outbox.send_now(rig.msg("m1", purpose="match"), rig.msg("m2", purpose="match"))
+    await rig.outbox.drain()
+    late = datetime(2026, 6, 2, 0, 20, tzinfo=SH)
+    counts = await rig.services.store.recipient_counts(["13900000011"], late - timedelta(hours=1),
+                                                       datetime(2026, 6, 2, tzinfo=SH))
+    assert counts == {}                                        # neither window holds the 20:40 sends
+    rig.clock.set(datetime(2026, 6, 1, 23, 50, tzinfo=SH))
+    await rig.outbox.send_now(rig.msg("u", purpose="alert", urgent=True))   # urgent: never counted
+    await rig.outbox.drain()
+    rig.clock.set(datetime(2026, 6, 2, 7, 10, tzinfo=SH))
+    await rig.outbox.send_now(rig.msg("m3", purpose="match"), rig.msg("m4", purpose="match"),
+                              rig.msg("m5", purpose="match"))
+    await rig.outbox.drain()
+    sent = [s.idempotency_key for s in rig.primary.sent]
+    assert sent[:3] == ["m1", "m2", "u"] and sorted(sent[3:]) == ["m3", "m4"]   # a fresh day, cap 2 again
+    held = await rig.services.store.outbox_by_key("m5")
+    assert held and held.status == "queued" and held.due_at == datetime(2026, 6, 3, 7, 0, tzinfo=SH)
+
+
+async def test_the_hour_cap_counts_the_last_hour_across_midnight(make_rig: Callable[..., Rig]) -> None:
+    rig = make_rig(per_recipient_hour=6, per_recipient_day=20, quiet_start="23:59", quiet_end="00:00")
+    rig.clock.set(datetime(2026, 6, 1, 23, 40, tzinfo=SH))
+    await rig.outbox.send_now(rig.msg("m1", purpose="match"))
+    await rig.outbox.drain()
+    late = datetime(2026, 6, 2, 0, 20, tzinfo=SH)
+    counts = await rig.services.store.recipient_counts(["13900000011"], late - timedelta(hours=1),
+                                                       datetime(2026, 6, 2, tzinfo=SH))
+    assert counts == {"13900000011": (1, 0)}                  # last hour: yes; today: no
+
+
+async def test_receipts_that_never_match_are_dropped_after_a_day(rig: Rig) -> None:
+    from gateways import DeliveryReceipt
+
+    assert await rig.outbox.apply_receipts("primary", [DeliveryReceipt("stray-1", "delivered")]) == 0
+    rig.clock.advance(timedelta(hours=23))
+    assert await rig.outbox.apply_receipts("primary", [DeliveryReceipt("mem-1", "delivered")]) == 0
+    await rig.outbox.housekeeping()
+    rig.clock.advance(timedelta(hours=2))
+    await rig.outbox.housekeeping()                  # stray-1 is 25 h old: gone; mem-1 (2 h) stays
+    await rig.outbox.send_now(rig.msg("k1"))
+    await rig.outbox.drain()
+    row = await rig.services.store.outbox_by_key("k1")
+    assert row and row.external_id == "mem-1" and row.status == "delivered"
+    async with rig.services.store.transaction() as tx:
+        assert await tx.prune_early_receipts(rig.clock.now() + timedelta(days=30)) == 0   # both gone

@@ -64,3 +64,8 @@ def test_caps_hold_back_until_the_next_hour_or_morning() -> None:
     assert cap_delay(now, 0, 0, 6, 20, SH) is None
     assert cap_delay(now, 6, 6, 6, 20, SH) == now + timedelta(hours=1)
     assert cap_delay(now, 1, 20, 6, 20, SH) == at(7, day=2)
+
+
+def test_the_daily_cap_releases_at_the_configured_end_of_quiet_hours() -> None:
+    assert cap_delay(at(15), 1, 20, 6, 20, SH, parse_hhmm("08:30")) == at(8, day=2).replace(minute=30)
+    assert cap_delay(at(0), 0, 20, 6, 20, SH, parse_hhmm("06:00")) == at(6, day=2)   # just after midnight

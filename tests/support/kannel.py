@@ -21,209 +21,52 @@ coexist. Logs go to `kannel.workdir`; `kannel.logs()` gives their tails. Stoppin
 to bearerbox (smsbox and fakesmsc follow it), then SIGKILL to anything left after 15 s.
 Without the binaries tests skip, unless $FARMER_MAILBOX_REQUIRE_KANNEL is set (CI): then they fail.
 Facts behind every step: shared/notes/protocols.md §1 "Running it in a test".
-`CallbackServer` and `webhook_request` now live in `tests.support.callbacks`; this module
-re-exports them so older imports keep working.
+The pieces live in modules with one job each, re-exported here so older imports keep working:
+`tests.support.kannel_install` (are the binaries here), `tests.support.kannel_fakesmsc` (fakesmsc's
+MT and MO line formats), `tests.support.kannel_conf` (the config and free ports), and
+`tests.support.callbacks` (`CallbackServer`, `webhook_request`). This module runs the processes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import queue
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote, unquote_to_bytes
 
 import httpx
-import pytest
 
+from tests.support import kannel_install
 from tests.support.callbacks import CallbackServer, webhook_request
+from tests.support.kannel_conf import CONFIG, _accepts, _free_ports
+from tests.support.kannel_fakesmsc import MtMessage, _mo_line, _Reassembler, kannel_decode
+from tests.support.kannel_install import REQUIRE_ENV, kannel_missing, require_kannel
 
-BEARERBOX = Path("/usr/sbin/bearerbox")
-SMSBOX = Path("/usr/sbin/smsbox")
-FAKESMSC = Path("/usr/lib/kannel/test/fakesmsc")
-REQUIRE_ENV = "FARMER_MAILBOX_REQUIRE_KANNEL"
 READY_TIMEOUT = 10.0
 STOP_TIMEOUT = 15.0
 
-_MT_LINE = re.compile(r"Got message \d+: <(\S+) (\S+) (.*)>$")
-_UDH_PART = re.compile(r"^udh (\S+) data (\S*)$")
-
 __all__ = [
+    "REQUIRE_ENV",
     "CallbackServer",
     "KannelStack",
     "MtMessage",
+    "kannel_decode",
     "kannel_missing",
     "require_kannel",
     "running_kannel",
     "webhook_request",
 ]
-
-
-def kannel_missing() -> str:
-    """Why the Kannel binaries cannot be used here, or '' when they can."""
-    absent = [str(path) for path in (BEARERBOX, SMSBOX, FAKESMSC) if not os.access(path, os.X_OK)]
-    return f"Kannel not installed ({', '.join(absent)}); run scripts/install-kannel" if absent else ""
-
-
-def require_kannel() -> None:
-    """Skip the calling test when Kannel is missing, or fail it when $FARMER_MAILBOX_REQUIRE_KANNEL is set."""
-    reason = kannel_missing()
-    if reason and os.environ.get(REQUIRE_ENV):
-        pytest.fail(f"{reason}, and {REQUIRE_ENV} is set", pytrace=False)
-    if reason:
-        pytest.skip(reason)
-
-
-def kannel_decode(value: str) -> bytes:
-    """Undo Kannel's url-encoding (space written as '+')."""
-    return unquote_to_bytes(value.replace("+", "%20"))
-
-
-@dataclass(frozen=True, slots=True)
-class MtMessage:
-    """One MT as fakesmsc printed it, multi-part messages joined. `kind`: text, data or ucs-2."""
-
-    sender: str
-    receiver: str
-    kind: str
-    body: bytes
-    parts: int = 1
-    udh: tuple[bytes, ...] = ()
-
-    @property
-    def text(self) -> str:
-        """The decoded text; joined UDH parts print as `data`, read as UCS-2 (our gateway's coding)."""
-        if self.kind == "text":
-            return self.body.decode("utf-8", "replace")
-        if self.kind == "ucs-2" or self.parts > 1:
-            return self.body.decode("utf-16-be")
-        return self.body.decode("latin-1")
-
-
-@dataclass
-class _Reassembler:
-    """Joins UDH parts (8- or 16-bit reference) into MtMessages."""
-
-    pending: dict[tuple[str, str, int, int], dict[int, tuple[bytes, bytes]]] = field(default_factory=dict)
-
-    def feed(self, line: str) -> MtMessage | None:
-        match = _MT_LINE.search(line)
-        if not match:
-            return None
-        sender, receiver, rest = match.groups()
-        part = _UDH_PART.match(rest)
-        if part is None:
-            kind, _, data = rest.partition(" ")
-            body = data.encode("utf-8", "surrogateescape") if kind == "text" else kannel_decode(data)
-            return MtMessage(sender, receiver, kind, body)
-        return self._part(sender, receiver, kannel_decode(part.group(1)), kannel_decode(part.group(2)))
-
-    def _part(self, sender: str, receiver: str, udh: bytes, body: bytes) -> MtMessage | None:
-        if len(udh) >= 6 and udh[1] == 0x00:  # IEI 00: 8-bit reference
-            ref, total, seq = udh[3], udh[4], udh[5]
-        elif len(udh) >= 7 and udh[1] == 0x08:  # IEI 08: 16-bit reference
-            ref, total, seq = udh[3] << 8 | udh[4], udh[5], udh[6]
-        else:
-            return MtMessage(sender, receiver, "data", body, 1, (udh,))
-        key = (sender, receiver, ref, total)
-        parts = self.pending.setdefault(key, {})
-        parts[seq] = (udh, body)
-        if len(parts) < total:
-            return None
-        del self.pending[key]
-        ordered = [parts[index] for index in sorted(parts)]
-        joined = b"".join(chunk for _, chunk in ordered)
-        return MtMessage(sender, receiver, "data", joined, total, tuple(u for u, _ in ordered))
-
-
-def _mo_line(sender: str, receiver: str, text: str) -> bytes:
-    """One fakesmsc stdin line: `ucs2` (url-encoded UTF-16BE, exact) when it fits 255 bytes, else `text`.
-
-    fakesmsc reads stdin in 255-byte chunks and a longer line does not arrive whole; raw UTF-8
-    (`text`, 3 bytes per CJK character) fits a full 70-character SMS but cannot hold a newline.
-    """
-    line = f"{sender} {receiver} ucs2 {quote(text.encode('utf-16-be'), safe='')}\n".encode("ascii")
-    if len(line) <= 255:
-        return line
-    line = f"{sender} {receiver} text {text}\n".encode()
-    if len(line) > 255 or "\n" in text:
-        raise ValueError(f"MO too long for one fakesmsc line ({len(line)} bytes): {text!r}")
-    return line
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def _accepts(port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-        return True
-    return False
-
-
-CONFIG = """\
-group = core
-admin-port = {admin}
-admin-interface = 127.0.0.1
-admin-password = {admin_password}
-admin-allow-ip = "127.0.0.1"
-smsbox-port = {smsbox}
-smsbox-interface = 127.0.0.1
-box-deny-ip = "*.*.*.*"
-box-allow-ip = "127.0.0.1"
-dlr-storage = internal
-log-level = 0
-
-group = smsc
-smsc = fake
-smsc-id = FAKE
-our-host = 127.0.0.1
-port = {smsc}
-connect-allow-ip = 127.0.0.1
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-sendsms-port = {sendsms}
-sendsms-interface = 127.0.0.1
-global-sender = {global_sender}
-mo-recode = true
-http-request-retry = {http_request_retry}
-http-queue-delay = 1
-
-group = sendsms-user
-username = {username}
-password = {password}
-user-allow-ip = "127.0.0.1"
-max-messages = {max_messages}
-concatenation = true
-
-group = sms-service
-keyword = default
-catch-all = true
-max-messages = 0
-get-url = "{get_url}"
-"""
 
 
 class KannelStack:
@@ -302,13 +145,13 @@ class KannelStack:
         conf = self.workdir / "kannel.conf"
         conf.write_text(self.config_text())
         try:
-            self._spawn("bearerbox", [str(BEARERBOX), "-v", "1", str(conf)])
+            self._spawn("bearerbox", [str(kannel_install.BEARERBOX), "-v", "1", str(conf)])
             await self._poll(
                 "bearerbox ports", lambda: _accepts(self.admin_port) and _accepts(self.smsc_port)
             )
             self._start_fakesmsc()
             await self._poll_status(f":{self.smsc_port} (online")
-            self._spawn("smsbox", [str(SMSBOX), "-v", "1", str(conf)])
+            self._spawn("smsbox", [str(kannel_install.SMSBOX), "-v", "1", str(conf)])
             await self._poll("sendsms port", lambda: _accepts(self.sendsms_port))
             await self._poll_status("smsbox:")
         except BaseException:
@@ -322,7 +165,7 @@ class KannelStack:
 
     def _start_fakesmsc(self) -> None:
         # Interactive (no <msg>), -i 0 or stdin lines are paced at 1 s; no -v or MT lines are hidden.
-        argv = [str(FAKESMSC), "-H", "127.0.0.1", "-r", str(self.smsc_port), "-i", "0"]
+        argv = [str(kannel_install.FAKESMSC), "-H", "127.0.0.1", "-r", str(self.smsc_port), "-i", "0"]
         proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )

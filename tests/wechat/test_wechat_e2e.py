@@ -45,10 +45,18 @@ async def test_a_wechat_seller_is_matched_with_an_sms_buyer_through_the_api(star
         await rig.register(PHONE, name="陈建国")
         await rig.register(BUYER, name="徐国庆", village=SHANXIA)
         assert (await rig.bind(OPENID, PHONE)).text.startswith("绑定成功")
-        assert (await rig.text(OPENID, "卖 土鸡蛋300斤")).status == 200
+        posted = await rig.text(OPENID, "卖 土鸡蛋300斤")
+        assert posted.status == 200
+        [confirmation] = [r for r in await rig.runtime.services.store.outbox_for_address(OPENID)
+                          if r.template_key == "posted"]
+        assert posted.text == wording.render("posted", confirmation.params, "wechat")
+        assert "短信" not in posted.text and "会通知您" in posted.text    # the follow-up may come by WeChat
         await rig.passive.close()
         assert await rig.sms_in(BUYER, "买鸡蛋") == 200
         await rig.runtime.inbox.drain()
         await rig.deliver()
+        [notice] = [r for r in await rig.runtime.services.store.outbox_for_address(OPENID)
+                    if r.template_key == "match_notice"]
+        assert notice.status == "sent" and notice.params["what"].startswith("求购鸡蛋")
         to_seller = [text for to, text in rig.api.texts if to == OPENID]
-        assert to_seller and "鸡蛋" in to_seller[-1]
+        assert to_seller == [wording.render("match_notice", notice.params, "wechat")]

@@ -27,8 +27,8 @@ async def test_an_answer_ready_in_time_is_the_passive_reply_and_is_not_sent_agai
         await asyncio.sleep(0.6)                       # a dispatcher poll or two
         await rig.deliver()
         assert rig.api.texts == []
-        row = await rig.scalar("SELECT status || ' ' || gateway || ' ' || external_id FROM outbox")
-        assert row == "sent wechat passive:1"
+        row = await rig.scalar("SELECT status || ' ' || gateway || ' ' || external_id || ' ' || segments FROM outbox")
+        assert row == "sent wechat passive:1 0"          # a WeChat message bills no SMS segments
         entry = await rig.scalar("SELECT text FROM message_log WHERE kind = 'outbound'")
         assert entry == answer.text                    # the passive reply is in the message record
 

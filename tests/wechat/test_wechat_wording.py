@@ -25,3 +25,19 @@ def test_the_code_sms_is_one_segment_and_masked_in_the_record() -> None:
     shown = wording.render_for_record("bind_code", params)
     assert "654321" not in shown and "******" in shown
     assert wording.render_for_record("help", {}) == wording.render("help", {})
+
+
+@pytest.mark.parametrize(("key", "channel"), sorted(wording.CHANNEL_TEXTS))
+def test_channel_wording_takes_the_same_params_and_fits(key: str, channel: str) -> None:
+    template = wording.TEMPLATES[key]
+    assert wording.template_fields(key, channel) == wording.template_fields(key)
+    text = wording.render(key, template.samples, channel)
+    assert text != wording.render(key, template.samples)
+    assert billed_segments(SIGNATURE, text) <= template.segments
+
+
+def test_wechat_replies_do_not_promise_an_sms() -> None:
+    for key, template in wording.TEMPLATES.items():
+        if "短信告诉您" in template.text:
+            assert "短信" not in wording.text_of(key, "wechat"), key
+    assert wording.text_of("help", "wechat") == wording.TEMPLATES["help"].text     # no variant: the SMS text
