@@ -1,5 +1,6 @@
 """Environment overrides: FARMER_MAILBOX_<SECTION>_<KEY> for settings, FARMER_MAILBOX_GATEWAYS_<NAME>_<KEY>
-for gateway options (read as the option's type), and a refusal of prefixed variables that set nothing.
+for gateway options (read as the file value's type, else the kind the gateway declares), and a
+refusal of prefixed variables that set nothing.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import fields
 from typing import Any
 
 from farmer_mailbox.config_values import ConfigError, coerce
+from gateways import find_factory
+from gateways.options import declared_options
 
 ENV_PREFIX = "FARMER_MAILBOX"
 
@@ -21,14 +24,19 @@ def env_var(section: str, key: str) -> str:
     return f"{ENV_PREFIX}_{clean}".upper()
 
 
-# Gateway options whose type cannot be told from a value in the file (the key is absent there):
-# what the gateways' option readers expect. Everything else absent from the file is read as a
-# string, or as a TOML array / inline table when written like one. A test keeps this in step
-# with the `options.integer(...)` / `options.number(...)` calls in gateways/.
-GATEWAY_OPTION_TYPES: dict[str, type] = {
-    "max_messages": int, "dlr_mask": int, "max_segments": int,
-    "timeout": float, "rate_per_second": float, "latency": float,
+# What a declared gateway option kind (gateways/options.py) is read as from an environment string.
+_KIND_TYPES: dict[str, type] = {
+    "integer": int, "number": float, "boolean": bool, "string": str, "secret": str, "list": list, "table": dict,
 }
+
+
+def declared_kinds(gateway_type: object) -> dict[str, type]:
+    """The Python type of each option the gateway type declares ({} for an unknown or undeclaring type)."""
+    try:
+        table = declared_options(find_factory(str(gateway_type)))
+    except (KeyError, ValueError, ImportError, AttributeError):
+        return {}
+    return {name: _KIND_TYPES[o.kind] for name, o in (table or {}).items() if o.kind in _KIND_TYPES}
 
 
 def _toml_value(where: str, text: str) -> Any:
@@ -40,10 +48,9 @@ def _toml_value(where: str, text: str) -> Any:
                           f"got {text!r}") from None
 
 
-def _gateway_override(where: str, text: str, current: Any) -> Any:
+def _gateway_override(where: str, text: str, current: Any, declared: type | None) -> Any:
     """An environment string as the gateway option's type: the file value's type, else the declared one."""
-    name = where.rsplit(".", 1)[-1]
-    kind: Any = type(current) if current is not None else GATEWAY_OPTION_TYPES.get(name)
+    kind: Any = type(current) if current is not None else declared
     if kind in (int, float, bool, str):
         return coerce(where, kind, text)
     if kind is list or (kind is None and text.lstrip().startswith("[")):
@@ -88,8 +95,11 @@ def build_gateways(raw: Any, env: Mapping[str, str]) -> dict[str, dict[str, Any]
     built: dict[str, dict[str, Any]] = {}
     for name, options in raw.items():
         merged = dict(options)
+        if "type" in overrides[name]:
+            merged["type"] = overrides[name].pop("type")
+        kinds = declared_kinds(merged.get("type"))
         for key, text in overrides[name].items():
-            merged[key] = _gateway_override(f"gateways.{name}.{key}", text, options.get(key))
+            merged[key] = _gateway_override(f"gateways.{name}.{key}", text, options.get(key), kinds.get(key))
         if not isinstance(merged.get("type"), str):
             raise ConfigError(f"gateways.{name}.type: expected a gateway type such as console or kannel")
         built[name] = merged

@@ -132,16 +132,24 @@ def test_a_bad_gateway_option_in_the_environment_names_the_key(env: dict[str, st
     assert message in str(info.value)
 
 
-def test_every_numeric_gateway_option_has_a_declared_type() -> None:
-    import re
+def test_env_overrides_of_absent_gateway_options_take_the_declared_kind(tmp_path: Path) -> None:
+    """Every numeric or boolean option a built-in gateway declares is read as its kind from the environment."""
+    from gateways import BUILTIN_GATEWAYS, find_factory
+    from gateways.options import declared_options
 
-    from farmer_mailbox.config_env import GATEWAY_OPTION_TYPES
-
-    source = "\n".join(p.read_text(encoding="utf-8") for p in (Path(__file__).parents[2] / "gateways").glob("*.py"))
-    read = {name: int if kind == "integer" else float
-            for kind, name in re.findall(r"\.(integer|number)\(\s*\"(\w+)\"", source)}
-    assert read and {"max_messages", "timeout", "rate_per_second"} <= set(read)
-    assert {name: GATEWAY_OPTION_TYPES.get(name) for name in read} == read
+    samples = {"integer": ("7", 7), "number": ("2.5", 2.5), "boolean": ("true", True)}
+    checked = 0
+    for gateway_type in BUILTIN_GATEWAYS:
+        for name, option in (declared_options(find_factory(gateway_type)) or {}).items():
+            if option.kind not in samples:
+                continue
+            text, want = samples[option.kind]
+            path = tmp_path / "c.toml"
+            path.write_text(f'[gateways.console]\ntype = "{gateway_type}"\n', encoding="utf-8")
+            config = load_config(path, env={f"FARMER_MAILBOX_GATEWAYS_CONSOLE_{name.upper()}": text})
+            assert config.gateways["console"][name] == want, (gateway_type, name)
+            checked += 1
+    assert checked >= 10
 
 
 # --- unknown environment variables -------------------------------------------------------------
