@@ -129,7 +129,9 @@ class MatchingSection:
     match_sms_per_day: int = _opt(5, "match notices per user per day; the rest are folded", _positive)
     list_size: int = _opt(3, "matches listed in one reply", _positive)
     price_days: int = _opt(30, "postings this recent count for price queries (JG)", _positive)
-    notify_limit: int = _opt(10, "counterparties told about one new posting (best first)", _positive)
+    notify_limit: int = _opt(10, "counterparties told about one new posting by SMS at once (best first)", _positive)
+    max_matches_stored: int = _opt(50, "matches stored per new posting (best first); the rest are shown as N+",
+                                   _positive)
     digest_time: str = _opt("20:00", "local time of the digest of match notices folded by the daily cap", _hhmm)
     upkeep_seconds: float = _opt(60.0, "how often expiry, reminders, digests and index sync run", _positive)
 

@@ -9,13 +9,13 @@ from farmer_mailbox.matching import (
     DAY_SECONDS,
     Families,
     IndexedPosting,
+    Recency,
     fit_key,
     is_counterparty,
     price_acceptable,
     quantity_fit,
     rank_all,
     rank_key,
-    Recency,
 )
 from farmer_mailbox.matching.model import Side
 
