@@ -130,7 +130,7 @@ class MatchingSection:
     list_size: int = _opt(3, "matches listed in one reply", _positive)
     price_days: int = _opt(30, "postings this recent count for price queries (JG)", _positive)
     notify_limit: int = _opt(10, "counterparties told about one new posting by SMS at once (best first)", _positive)
-    max_matches_stored: int = _opt(50, "matches stored per new posting (best first); the rest are shown as N+",
+    max_matches_stored: int = _opt(20, "matches stored per new posting (best first); more are shown as N+",
                                    _positive)
     digest_time: str = _opt("20:00", "local time of the digest of match notices folded by the daily cap", _hhmm)
     upkeep_seconds: float = _opt(60.0, "how often expiry, reminders, digests and index sync run", _positive)
