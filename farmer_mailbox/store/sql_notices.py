@@ -37,10 +37,10 @@ class NoticeReads(SqlBase):
         yet (folds after a user's digest wait for the next one).
         """
         rows = await self._all(
-            "SELECT user_id, COUNT(*) FROM match_notices WHERE sent = 0 AND digest_day IS NULL "
-            "AND user_id IN (SELECT user_id FROM match_notices WHERE sent = 0 AND digest_day IS NULL AND day <= ?) "
-            "AND user_id NOT IN (SELECT user_id FROM match_notices WHERE digest_day = ?) "
-            "GROUP BY user_id ORDER BY user_id", (digest_day, digest_day))
+            "SELECT user_id, COUNT(*) FROM match_notices WHERE sent = 0 AND digest_day IS NULL AND user_id IN ("
+            "SELECT user_id FROM match_notices WHERE sent = 0 AND digest_day IS NULL AND day <= ? "
+            "EXCEPT SELECT user_id FROM match_notices WHERE digest_day = ?) GROUP BY user_id ORDER BY user_id",
+            (digest_day, digest_day))
         return [(r[0], r[1]) for r in rows]
 
     async def _told_before(self, user_id: int, others: Sequence[int]) -> set[tuple[int, str]]:
