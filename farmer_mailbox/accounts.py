@@ -29,6 +29,14 @@ def fail(code: str, **params: object) -> ValidationError:
     return ValidationError(code, wording.ERRORS[code].format(**params))
 
 
+LEVEL_NAMES = {Level.PROVINCE: "省", Level.CITY: "市", Level.COUNTY: "县(区)", Level.TOWN: "镇(街道)"}
+
+
+def _level_names(levels: set[Level]) -> str:
+    """县(区)或镇(街道): what a place name above village level names, for the refusal."""
+    return "或".join(LEVEL_NAMES[level] for level in sorted(levels) if level in LEVEL_NAMES)
+
+
 def mask_name(name: str) -> str:
     """Show a name as its first character and stars (张*, 欧阳**)."""
     return name[:1] + "*" * (len(name) - 1)
@@ -91,12 +99,15 @@ class Accounts:
                 home = actor.user.county_code
             resolution = self.tree.resolve(text, home)
             if resolution.ambiguous:
+                levels = {r.level for r in resolution.candidates}
+                if Level.VILLAGE not in levels:   # 横河镇: several towns of that name, but no village
+                    raise fail("village.not_village", name=text[:12], level=_level_names(levels))
                 raise fail("village.ambiguous")
             if resolution.region is None:
                 raise fail("village.unknown")
             region = resolution.region
         if region.level is not Level.VILLAGE:
-            raise fail("village.not_village")
+            raise fail("village.not_village", name=region.name[:12], level=_level_names({region.level}))
         return region.code
 
     def canonical_interests(self, words: tuple[str, ...]) -> tuple[str, ...]:

@@ -1,8 +1,10 @@
 """The tamper-evident message record: how entries are hashed and how the chain is verified.
 
 Each entry's hash covers its own fields and the previous entry's hash, so editing any stored
-entry, deleting one, or inserting one out of turn breaks the chain from that point on.
-Pure functions; the store appends, `verify_chain` checks.
+entry, deleting one, or inserting one out of turn breaks the chain from that point on. Deleting
+the last entries leaves an intact but shorter chain: the store therefore anchors the head (last
+id and hash) in a row of its own, moved on with every append, and verification compares the
+chain's end with it. Pure functions; the store appends, `verify_chain` checks.
 """
 
 from __future__ import annotations
@@ -78,13 +80,38 @@ def verify_chain(rows: Iterable[dict[str, object]]) -> ChainReport:
     return verifier.report()
 
 
-async def verify_rows(rows: AsyncIterable[dict[str, object]], referenced_max: int = 0) -> ChainReport:
-    """Verify a streamed record; also fail when other tables point past its last entry."""
+Head = tuple[int, str]
+NO_ANCHOR = (-1, "")   # verify_rows without a head anchor to compare (plain chains, tests)
+
+
+def _tail_problem(last: Head, anchor: Head | None) -> tuple[int, str] | None:
+    """The first broken entry and why, comparing the chain's end (id, hash) with the anchored head."""
+    if anchor == NO_ANCHOR:
+        return None
+    if anchor is None:
+        return last[0] + 1, "the record's head anchor is missing (removed by hand)"
+    if anchor[0] > last[0]:
+        gone = f"entry {last[0] + 1}" if anchor[0] == last[0] + 1 else f"entries {last[0] + 1}-{anchor[0]}"
+        return last[0] + 1, f"{gone} missing: the record ended at entry {anchor[0]} (deleted at the end)"
+    if anchor[0] < last[0]:
+        return anchor[0] + 1, f"entries after {anchor[0]} were not appended by the service (head anchor)"
+    if anchor[1] != last[1]:
+        return last[0], "it is not the last entry the head anchor recorded (replaced)"
+    return None
+
+
+async def verify_rows(rows: AsyncIterable[dict[str, object]], referenced_max: int = 0,
+                      anchor: Head | None = NO_ANCHOR) -> ChainReport:
+    """Verify a streamed record; also fail when its end differs from the anchored head or when
+    other tables point past its last entry."""
     verifier = ChainVerifier()
     async for row in rows:
         if not verifier.feed(row):
             return verifier.report()
     report = verifier.report()
+    problem = _tail_problem((verifier.prev_id, verifier.prev_hash), anchor)
+    if problem:
+        return ChainReport(report.entries, *problem)
     if referenced_max > verifier.prev_id:
         return ChainReport(report.entries, verifier.prev_id + 1,
                            f"entry {verifier.prev_id + 1} is referenced but missing (deleted at the end)")

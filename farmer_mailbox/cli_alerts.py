@@ -1,8 +1,10 @@
 """Alert commands: alerts create/preview/list/show/cancel, approve/discard drafts, confirm over budget.
 
 The CLI writes alerts to the database; the serving process's scheduler fans them out and the
-outbox sends them. `alerts show ID --follow` draws live bars (sent, delivered, failed) from the
-database until the alert is done, so it works from any shell on the server.
+outbox sends them. `--follow` (on show, create, confirm and approve) draws live bars (sent,
+delivered, failed) from the database until the alert is done or cancelled, so it works from any
+shell on the server; when stderr is not a terminal (a log, a pipe) it writes one plain line per
+change instead. With --follow, stdout gets one JSON document once the alert is done.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import IO, Any
 
+from farmer_mailbox.alerts.costs import local_iso
 from farmer_mailbox.alerts.forms import alert_view, draft_from, param_pairs, parse_when, words
-from farmer_mailbox.alerts.model import FINAL, Status
+from farmer_mailbox.alerts.model import FINAL, Alert, Progress, Status
 from farmer_mailbox.alerts.service import AlertService
 from farmer_mailbox.cli_users import _with_services
 from farmer_mailbox.scoping import Actor
@@ -59,10 +62,14 @@ async def cmd_alerts_create(args: argparse.Namespace) -> int:
         alerts = _service(services)
         draft = draft_from(_fields(args), services.clock.now(), alerts.zone)
         alert, preview = await alerts.create(actor, draft, confirm_budget=args.confirm_budget)
-        _print({"alert": alert_view(alert, services.tree), "preview": preview.as_dict()})
         if alert.status is Status.HELD:
             print(f"alert {alert.id} is held: it would exceed the bureau's monthly budget; an admin must run "
                   f"`farmer-mailbox alerts confirm {alert.id}`", file=sys.stderr)
+        progress = None
+        if args.follow:
+            await follow(alerts, actor, alert.id, args.interval)
+            alert, progress = await alerts.progress(actor, alert.id)
+        _print({"alert": alert_view(alert, services.tree, progress), "preview": preview.as_dict()})
         return 0
 
     return await _with_services(args, body)
@@ -96,38 +103,85 @@ async def cmd_alerts_show(args: argparse.Namespace) -> int:
     return await _with_services(args, body)
 
 
-async def follow(alerts: AlertService, actor: Actor, alert_id: int, interval: float) -> None:
-    """Live tqdm bars of sent, delivered and failed copies until the alert is done."""
-    from tqdm import tqdm
-
+async def follow(alerts: AlertService, actor: Actor, alert_id: int, interval: float,
+                 stream: IO[str] | None = None) -> None:
+    """Draw sent, delivered and failed copies until the alert is sent, cancelled or expired: live
+    bars on a terminal, else one plain line whenever the figures change. Returns at once for a
+    draft or a held alert (nothing goes until someone acts)."""
+    out = stream or sys.stderr
     alert, progress = await alerts.progress(actor, alert_id)
     if alert.status in (Status.DRAFT, Status.HELD):
-        print(f"alert {alert_id} is {alert.status.value}: nothing is being sent", file=sys.stderr)
+        print(f"alert {alert_id} is {alert.status.value}: nothing is being sent", file=out)
         return
-    bars = {key: tqdm(total=max(alert.recipients, 1), desc=label, unit="条", position=i, file=sys.stderr,
-                      dynamic_ncols=True) for i, (key, label) in enumerate(BARS)}
+    if alert.status is Status.SCHEDULED and alert.send_at > alerts.clock.now():
+        print(f"alert {alert_id} goes at {local_iso(alert.send_at, alerts.zone)}; following until it is done "
+              "(Ctrl-C stops following, not the alert)", file=out)
+    view: _Bars | _Lines = _Bars(out) if out.isatty() else _Lines(out)
     try:
         while True:
-            counts = progress.as_dict()
-            for key, bar in bars.items():
-                bar.total = max(alert.recipients, progress.total, 1)
-                bar.n = int(str(counts[key]))
-                bar.set_postfix_str(alert.status.value, refresh=False)
-                bar.refresh()
+            view.show(alert, progress)
             if alert.status in FINAL:
                 return
             await asyncio.sleep(interval)
             alert, progress = await alerts.progress(actor, alert_id)
     finally:
-        for bar in bars.values():
+        view.close()
+
+
+def _figures(alert: Alert, progress: Progress) -> tuple[int, dict[str, int]]:
+    counts = progress.as_dict()
+    return max(alert.recipients, progress.total, 1), {key: int(str(counts[key])) for key, _ in BARS}
+
+
+class _Bars:
+    """tqdm bars, one per figure, redrawn in place (a terminal)."""
+
+    def __init__(self, out: IO[str]) -> None:
+        from tqdm import tqdm
+
+        self.bars = [tqdm(total=1, desc=label, unit="条", position=i, file=out, dynamic_ncols=True)
+                     for i, (_, label) in enumerate(BARS)]
+
+    def show(self, alert: Alert, progress: Progress) -> None:
+        total, figures = _figures(alert, progress)
+        for bar, (key, _) in zip(self.bars, BARS, strict=True):
+            bar.total, bar.n = total, figures[key]
+            bar.set_postfix_str(alert.status.value, refresh=False)
+            bar.refresh()
+
+    def close(self) -> None:
+        for bar in self.bars:
             bar.close()
+
+
+class _Lines:
+    """Plain lines, written only when something changed (a log file or a pipe)."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out, self.last = out, ""
+
+    def show(self, alert: Alert, progress: Progress) -> None:
+        total, figures = _figures(alert, progress)
+        line = f"alert {alert.id} {alert.status.value}: " + "  ".join(
+            f"{label} {figures[key]}/{total}" for key, label in BARS)
+        if line != self.last:
+            print(line, file=self.out, flush=True)
+            self.last = line
+
+    def close(self) -> None:
+        """Nothing to clean up."""
 
 
 def _simple(name: str, doc: str, act: Callable[[AlertService, Actor, argparse.Namespace], Any]) -> Handler:
     async def handler(args: argparse.Namespace) -> int:
         async def body(services: Services, actor: Actor) -> int:
-            alert = await act(_service(services), actor, args)
-            _print(alert_view(alert, services.tree))
+            alerts = _service(services)
+            alert = await act(alerts, actor, args)
+            progress = None
+            if getattr(args, "follow", False):
+                await follow(alerts, actor, alert.id, args.interval)
+                alert, progress = await alerts.progress(actor, alert.id)
+            _print(alert_view(alert, services.tree, progress))
             return 0
 
         return await _with_services(args, body)
@@ -174,6 +228,12 @@ def _draft_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--by", metavar="PHONE", help=_BY_HELP)
 
 
+def _follow_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--follow", action="store_true",
+                        help="live bars (sent, delivered, failed) until the alert is done or cancelled")
+    parser.add_argument("--interval", type=float, default=1.0, help="seconds between refreshes with --follow")
+
+
 def add_alert_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the alert subcommands."""
     alerts = sub.add_parser("alerts", help="bureau alerts: weather, pests, market, notices").add_subparsers(
@@ -184,6 +244,7 @@ def add_alert_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     create = alerts.add_parser("create", help="create an alert (sent at its time by the running service)")
     _draft_args(create)
     create.add_argument("--confirm-budget", action="store_true", help="admins: go even over the bureau's budget")
+    _follow_args(create)
     create.set_defaults(handler="alerts.create")
 
     listing = alerts.add_parser("list", help="latest alerts")
@@ -194,8 +255,7 @@ def add_alert_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
     show = alerts.add_parser("show", help="one alert and its progress")
     show.add_argument("id", type=int, metavar="ID")
-    show.add_argument("--follow", action="store_true", help="live bars (sent, delivered, failed) until done")
-    show.add_argument("--interval", type=float, default=1.0, help="seconds between refreshes with --follow")
+    _follow_args(show)
     show.add_argument("--by", metavar="PHONE", help=_BY_HELP)
     show.set_defaults(handler="alerts.show")
 
@@ -211,4 +271,6 @@ def add_alert_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
             action.add_argument("--at", help=f"send time (default: the draft's): {_TIME_HELP}")
             action.add_argument("--regions", help="narrow to these towns (names or codes), comma-separated")
             action.add_argument("--param", action="append", metavar="KEY=VALUE", help="edit a template parameter")
+        if name in ("confirm", "approve"):
+            _follow_args(action)
         action.set_defaults(handler=f"alerts.{name}")

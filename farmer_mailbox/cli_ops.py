@@ -10,17 +10,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from farmer_mailbox.audit import verify_rows
+from farmer_mailbox.audit import NO_ANCHOR, verify_rows
 from farmer_mailbox.clock import to_db
 from farmer_mailbox.config import Config
 from farmer_mailbox.demo import load_demo
 from farmer_mailbox.models import Level, Region
+from farmer_mailbox.privacy import mask_ids_in
 from farmer_mailbox.region_import import RegionImportError, import_region_files, load_tree
 from farmer_mailbox.regions import RegionTree, open_region_file, packaged_region_files, read_region_rows
 from farmer_mailbox.services import open_services, vault_from_config
 from farmer_mailbox.store import open_store
 from farmer_mailbox.text.cli import add_parse_arguments
 
+HEAD_ANCHOR_MIGRATION = 7   # 0007 added the record's head anchor
 Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
 
@@ -90,11 +92,14 @@ async def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Check the hash chain of the message record; name the first broken entry."""
     store = await open_store(_config(args).service.database)
     try:
-        report = await verify_rows(store.iter_record_rows(), await store.record_referenced_max())
+        anchored = await store.schema_version() >= HEAD_ANCHOR_MIGRATION   # older files: no anchor yet
+        head = await store.record_head() if anchored else NO_ANCHOR
+        report = await verify_rows(store.iter_record_rows(), await store.record_referenced_max(), head)
     finally:
         await store.close()
     if report.ok:
-        print(f"message record intact: {report.entries} entries verified")
+        anchor = f"; head {head[0]} {head[1][:16]}" if head and head[0] > 0 else ""
+        print(f"message record intact: {report.entries} entries verified{anchor}")
         return 0
     print(f"message record BROKEN at entry {report.first_broken}: {report.reason} "
           f"({report.entries} entries read)")
@@ -102,13 +107,13 @@ async def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 async def cmd_audit_tail(args: argparse.Namespace) -> int:
-    """Print the latest record entries."""
+    """Print the latest record entries (ID numbers masked, also in entries stored before 0007)."""
     store = await open_store(_config(args).service.database)
     try:
         for entry in reversed(await store.record_tail(args.n)):
             print(json.dumps({"id": entry.id, "at": to_db(entry.at), "kind": entry.kind,
-                              "channel": entry.channel, "user_id": entry.user_id, "text": entry.text,
-                              "detail": entry.detail}, ensure_ascii=False))
+                              "channel": entry.channel, "user_id": entry.user_id, "text": mask_ids_in(entry.text),
+                              "detail": mask_ids_in(entry.detail)}, ensure_ascii=False))
     finally:
         await store.close()
     return 0

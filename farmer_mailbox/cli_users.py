@@ -12,9 +12,10 @@ from typing import Any
 from farmer_mailbox.accounts import RegistrationForm
 from farmer_mailbox.config import Config
 from farmer_mailbox.models import Channel
-from farmer_mailbox.scoping import Actor
+from farmer_mailbox.privacy import mask_ids_in, mask_phones_in
+from farmer_mailbox.scoping import Actor, can_see_phones, can_see_record
 from farmer_mailbox.services import Services, open_services
-from farmer_mailbox.user_import import CsvFormatError, import_users
+from farmer_mailbox.user_import import CsvFormatError, decode_csv, import_users
 
 Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -36,6 +37,13 @@ def _ticker(bar: Any) -> Callable[[int], None]:
         bar.update(n)
 
     return tick
+
+
+def _shown(viewer: Actor, text: str) -> str:
+    """A record text as the viewer may read it: ID numbers masked (entries from before 0007 too),
+    phones masked for non-staff."""
+    text = mask_ids_in(text)
+    return text if can_see_phones(viewer) else mask_phones_in(text)
 
 
 def _print(obj: object) -> None:
@@ -74,10 +82,13 @@ async def cmd_users_import(args: argparse.Namespace) -> int:
         from tqdm import tqdm
 
         try:
-            with open(args.csv, encoding="utf-8-sig", newline="") as fh:
-                lines = fh.readlines()
+            with open(args.csv, "rb") as fh:
+                lines = decode_csv(fh.read()).splitlines(keepends=True)
         except OSError as exc:
             print(f"cannot read {args.csv}: {exc}", file=sys.stderr)
+            return 2
+        except CsvFormatError as exc:
+            print(f"{args.csv}: {exc}", file=sys.stderr)
             return 2
         with tqdm(total=max(len(lines) - 1, 0), desc="checking rows", unit="rows", file=sys.stderr) as bar:
             try:
@@ -94,15 +105,17 @@ async def cmd_users_import(args: argparse.Namespace) -> int:
 
 
 async def cmd_users_show(args: argparse.Namespace) -> int:
-    """Show one user (ID masked; phone masked unless the viewer is staff)."""
+    """Show one user (ID masked; phone masked unless the viewer is staff), with their latest
+    messages to staff in scope and to the user themself (other people's phones masked for non-staff)."""
 
     async def body(services: Services, actor: Actor) -> int:
         user = await services.accounts.find(args.phone)
         view = services.accounts.view(actor, user)
-        view["record"] = [
-            {"id": e.id, "kind": e.kind, "channel": e.channel, "text": e.text}
-            for e in await services.store.record_for_user(user.id, 10)
-        ]
+        if can_see_record(actor, user):
+            view["record"] = [
+                {"id": e.id, "kind": e.kind, "channel": e.channel, "text": _shown(actor, e.text)}
+                for e in await services.store.record_for_user(user.id, 10)
+            ]
         _print(view)
         return 0
 
@@ -203,13 +216,14 @@ def add_user_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add.set_defaults(handler="users.add")
 
     imp = users.add_parser("import", help="import registrations from CSV (name,id_number,phone,village,...)")
-    imp.add_argument("csv", metavar="CSV", help="UTF-8 CSV with a header line")
+    imp.add_argument("csv", metavar="CSV", help="CSV with a header line, UTF-8 or GBK (as Excel saves it)")
     imp.add_argument("--by", metavar="PHONE", help=_BY_HELP)
     imp.set_defaults(handler="users.import")
 
-    show = users.add_parser("show", help="show one user, masked")
+    show = users.add_parser("show", help="show one user, masked (their messages: staff in scope only)")
     show.add_argument("phone", metavar="PHONE")
-    show.add_argument("--by", metavar="PHONE", help="view as this user (phones masked for non-staff)")
+    show.add_argument("--by", metavar="PHONE",
+                      help="view as this user (phones masked for non-staff; messages only within their scope)")
     show.set_defaults(handler="users.show")
 
     set_ = users.add_parser("set", help="edit a user (status, flag, village, interests)")

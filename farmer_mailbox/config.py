@@ -1,30 +1,27 @@
 """Configuration: TOML into frozen dataclasses, defaults in code, env overrides, checked once.
 
 Every key has a default here and a comment in config.example.toml (a test keeps them in step).
-Any key can be overridden by `FARMER_MAILBOX_<SECTION>_<KEY>`; secrets never sit in the file:
-keys ending in `_env` name the environment variable that holds them. A bad value stops start-up
-with a `ConfigError` naming the key and what was expected.
+Any key can be overridden by `FARMER_MAILBOX_<SECTION>_<KEY>` (config_env.py; a misspelled one is
+an error); secrets never sit in the file: keys ending in `_env` name the environment variable that
+holds them. A bad value stops start-up with a `ConfigError` naming the key and what was expected
+(the checks: config_values.py).
 """
 
 from __future__ import annotations
 
 import os
-import re
 import tomllib
-import types
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any, get_type_hints
 
-ENV_PREFIX = "FARMER_MAILBOX"
-
-
-class ConfigError(ValueError):
-    """A configuration value that cannot be used; the message names the key."""
-
-
-Check = Callable[[Any], str | None]
+from farmer_mailbox import config_values as checks
+from farmer_mailbox.config_env import ENV_PREFIX as ENV_PREFIX
+from farmer_mailbox.config_env import build_gateways, check_env_names
+from farmer_mailbox.config_env import env_var as env_var
+from farmer_mailbox.config_values import Check, coerce
+from farmer_mailbox.config_values import ConfigError as ConfigError
 
 
 def _opt(default: Any, help_text: str, check: Check | None = None) -> Any:
@@ -36,44 +33,17 @@ def _opt(default: Any, help_text: str, check: Check | None = None) -> Any:
     return field(default=default, metadata=meta)
 
 
-def _port(value: int) -> str | None:
-    return None if 1 <= value <= 65535 else "a port number 1-65535"
-
-
-def _positive(value: float) -> str | None:
-    return None if value > 0 else "a number greater than 0"
-
-
-def _non_negative(value: float) -> str | None:
-    return None if value >= 0 else "a number 0 or greater"
-
-
-def _hhmm(value: str) -> str | None:
-    return None if re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value) else "a time of day as HH:MM"
-
-
-def _one_of(*allowed: str) -> Check:
-    def check(value: str) -> str | None:
-        return None if value in allowed else "one of " + ", ".join(allowed)
-
-    return check
-
-
-def _env_name(value: str) -> str | None:
-    return None if re.fullmatch(r"[A-Z_][A-Z0-9_]*", value) else "an environment variable name"
-
-
 @dataclass(frozen=True)
 class ServiceSection:
     """Where the service listens and keeps its data."""
 
-    host: str = _opt("127.0.0.1", "address the HTTP server binds")
-    port: int = _opt(8080, "port the HTTP server binds", _port)
-    database: str = _opt("var/farmer-mailbox.db", "SQLite database file (created if missing)")
+    host: str = _opt("127.0.0.1", "address the HTTP server binds", checks.host)
+    port: int = _opt(8080, "port the HTTP server binds", checks.port)
+    database: str = _opt("var/farmer-mailbox.db", "SQLite database file (created if missing)", checks.file_path)
     demo: bool = _opt(False, "demo mode: built-in ID key and demo data; never in production")
-    public_url: str = _opt("http://127.0.0.1:8080", "URL providers use to reach our webhooks")
-    timezone: str = _opt("Asia/Shanghai", "zone used for quiet hours, days and display")
-    log_level: str = _opt("INFO", "logging level", _one_of("DEBUG", "INFO", "WARNING", "ERROR"))
+    public_url: str = _opt("http://127.0.0.1:8080", "URL providers use to reach our webhooks", checks.url)
+    timezone: str = _opt("Asia/Shanghai", "zone used for quiet hours, days and display", checks.zone)
+    log_level: str = _opt("INFO", "logging level", checks.one_of("DEBUG", "INFO", "WARNING", "ERROR"))
 
 
 @dataclass(frozen=True)
@@ -81,7 +51,7 @@ class SecuritySection:
     """Keys that protect personal data."""
 
     id_key_env: str = _opt(
-        "FARMER_MAILBOX_ID_KEY", "env var holding the base64 32-byte key for ID numbers", _env_name
+        "FARMER_MAILBOX_ID_KEY", "env var holding the base64 32-byte key for ID numbers", checks.env_name
     )
 
 
@@ -89,51 +59,57 @@ class SecuritySection:
 class SmsSection:
     """What every SMS carries and costs."""
 
-    signature: str = _opt("【农民信箱】", "signature providers prepend and bill")
-    price_per_segment: float = _opt(0.05, "yuan billed per SMS segment", _non_negative)
+    signature: str = _opt("【农民信箱】", "signature providers prepend and bill", checks.signature)
+    price_per_segment: float = _opt(0.05, "yuan billed per SMS segment", checks.non_negative)
 
 
 @dataclass(frozen=True)
 class OutboxSection:
     """How the durable outbox dispatches."""
 
-    quiet_start: str = _opt("21:00", "start of quiet hours (local time): non-urgent waits", _hhmm)
-    quiet_end: str = _opt("07:00", "end of quiet hours (local time)", _hhmm)
-    max_age_hours: float = _opt(24.0, "a message not sent within this many hours expires", _positive)
-    backoff_base_seconds: float = _opt(5.0, "first retry delay; doubles each attempt", _positive)
-    backoff_max_seconds: float = _opt(900.0, "longest retry delay", _positive)
-    per_recipient_hour: int = _opt(6, "non-urgent messages per recipient per hour", _positive)
-    per_recipient_day: int = _opt(20, "non-urgent messages per recipient per day", _positive)
-    batch_size: int = _opt(200, "rows claimed per dispatcher round", _positive)
-    concurrency: int = _opt(64, "sends in flight at once", _positive)
-    lease_seconds: float = _opt(120.0, "a claimed row not finished in this time is retried", _positive)
-    poll_seconds: float = _opt(0.5, "how often an idle dispatcher looks for due rows", _positive)
+    quiet_start: str = _opt("21:00", "start of quiet hours (local time): non-urgent waits", checks.hhmm)
+    quiet_end: str = _opt("07:00", "end of quiet hours (local time)", checks.hhmm)
+    max_age_hours: float = _opt(24.0, "a message not sent within this many hours expires",
+                                checks.between(0, 8760, "hours"))
+    backoff_base_seconds: float = _opt(5.0, "first retry delay; doubles each attempt",
+                                       checks.between(0, 86400, "seconds"))
+    backoff_max_seconds: float = _opt(900.0, "longest retry delay", checks.between(0, 86400, "seconds"))
+    per_recipient_hour: int = _opt(6, "non-urgent messages per recipient per hour", checks.positive)
+    per_recipient_day: int = _opt(20, "non-urgent messages per recipient per day", checks.positive)
+    batch_size: int = _opt(200, "rows claimed per dispatcher round", checks.positive)
+    concurrency: int = _opt(64, "sends in flight at once", checks.positive)
+    lease_seconds: float = _opt(120.0, "a claimed row not finished in this time is retried",
+                                checks.between(0, 86400, "seconds"))
+    poll_seconds: float = _opt(0.5, "how often an idle dispatcher looks for due rows",
+                               checks.between(0, 3600, "seconds"))
 
 
 @dataclass(frozen=True)
 class RoutesSection:
     """Which gateways carry which purpose, in fallback order."""
 
-    replies: list[str] = _opt(["console"], "gateways for replies to a farmer who just wrote")
-    matches: list[str] = _opt(["console"], "gateways for match notices")
-    alerts: list[str] = _opt(["console"], "gateways for bureau alerts")
+    replies: list[str] = _opt(["console"], "gateways for replies to a farmer who just wrote", checks.names)
+    matches: list[str] = _opt(["console"], "gateways for match notices", checks.names)
+    alerts: list[str] = _opt(["console"], "gateways for bureau alerts", checks.names)
 
 
 @dataclass(frozen=True)
 class MatchingSection:
     """Postings and the conversation around matches."""
 
-    privacy_mode: str = _opt("consent", "contact sharing: consent or direct", _one_of("consent", "direct"))
-    posting_days: int = _opt(30, "an open posting expires after this many days", _positive)
-    reminder_days: int = _opt(2, "days before expiry the poster is reminded", _non_negative)
-    match_sms_per_day: int = _opt(5, "match notices per user per day; the rest are folded", _positive)
-    list_size: int = _opt(3, "matches listed in one reply", _positive)
-    price_days: int = _opt(30, "postings this recent count for price queries (JG)", _positive)
-    notify_limit: int = _opt(10, "counterparties told about one new posting by SMS at once (best first)", _positive)
+    privacy_mode: str = _opt("consent", "contact sharing: consent or direct", checks.one_of("consent", "direct"))
+    posting_days: int = _opt(30, "an open posting expires after this many days", checks.between(0, 3650, "days"))
+    reminder_days: int = _opt(2, "days before expiry the poster is reminded", checks.non_negative)
+    match_sms_per_day: int = _opt(5, "match notices per user per day; the rest are folded", checks.positive)
+    list_size: int = _opt(3, "matches listed in one reply", checks.positive)
+    price_days: int = _opt(30, "postings this recent count for price queries (JG)", checks.between(0, 3650, "days"))
+    notify_limit: int = _opt(10, "counterparties told about one new posting by SMS at once (best first)",
+                             checks.positive)
     max_matches_stored: int = _opt(20, "matches stored per new posting (best first); more are shown as N+",
-                                   _positive)
-    digest_time: str = _opt("20:00", "local time of the digest of match notices folded by the daily cap", _hhmm)
-    upkeep_seconds: float = _opt(60.0, "how often expiry, reminders, digests and index sync run", _positive)
+                                   checks.between(0, 1000, "matches"))
+    digest_time: str = _opt("20:00", "local time of the digest of match notices folded by the daily cap", checks.hhmm)
+    upkeep_seconds: float = _opt(60.0, "how often expiry, reminders, digests and index sync run",
+                                  checks.between(0, 86400, "seconds"))
 
 
 @dataclass(frozen=True)
@@ -141,36 +117,37 @@ class AlertsSection:
     """Bureau alerts: budgets, expiry, scheduling, fan-out, the pest calendar."""
 
     monthly_budget_yuan: float = _opt(20000.0, "each county bureau's monthly alert budget in yuan (0: none)",
-                                      _non_negative)
-    default_expiry_hours: float = _opt(24.0, "an alert's copies not sent within this many hours expire", _positive)
-    due_check_seconds: float = _opt(15.0, "how often scheduled alerts are checked and fanned out", _positive)
-    fanout_chunk: int = _opt(50000, "user ids per fan-out transaction for large audiences", _positive)
+                                      checks.non_negative)
+    urgent_over_budget: str = _opt("hold", "orange/red warnings over budget: hold (an admin confirms) or send",
+                                   checks.one_of("hold", "send"))
+    default_expiry_hours: float = _opt(24.0, "an alert's copies not sent within this many hours expire",
+                                       checks.between(0, 8760, "hours"))
+    due_check_seconds: float = _opt(15.0, "how often scheduled alerts are checked and fanned out",
+                                    checks.between(0, 3600, "seconds"))
+    fanout_chunk: int = _opt(50000, "user ids per fan-out transaction for large audiences", checks.positive)
     pest_calendar: bool = _opt(True, "draft pest alerts from the pest calendar for officers to approve")
-    pest_calendar_time: str = _opt("06:30", "local time the pest calendar drafts each day", _hhmm)
-    pest_lead_days: int = _opt(7, "days before a pest season starts that its draft appears", _non_negative)
+    pest_calendar_time: str = _opt("06:30", "local time the pest calendar drafts each day", checks.hhmm)
+    pest_lead_days: int = _opt(7, "days before a pest season starts that its draft appears", checks.non_negative)
 
 
 @dataclass(frozen=True)
 class WeatherSection:
     """Official warnings (polled) and next-day forecasts."""
 
-    warning_source: str = _opt("none", "official warning feed: none or qweather", _one_of("none", "qweather"))
+    warning_source: str = _opt("none", "official warning feed: none or qweather", checks.one_of("none", "qweather"))
     qweather_api: str = _opt("v1", "QWeather warning API: v1 (weatheralert) or v7 (warning/now)",
-                             _one_of("v1", "v7"))
-    qweather_base_url: str = _opt("", "your QWeather API Host, e.g. https://abc.qweatherapi.com")
-    qweather_key_env: str = _opt("QWEATHER_API_KEY", "env var holding the QWeather API KEY", _env_name)
+                             checks.one_of("v1", "v7"))
+    qweather_base_url: str = _opt("", "your QWeather API Host, e.g. https://abc.qweatherapi.com", checks.url_or_empty)
+    qweather_key_env: str = _opt("QWEATHER_API_KEY", "env var holding the QWeather API KEY", checks.env_name)
     areas: list[str] = _opt([], "areas to watch: region codes, optionally =LOCATION (LocationID or lon,lat)")
-    poll_seconds: float = _opt(300.0, "how often the warning feed is polled", _positive)
-    min_colour: str = _opt("blue", "lowest warning colour sent on", _one_of("blue", "yellow", "orange", "red"))
+    poll_seconds: float = _opt(300.0, "how often the warning feed is polled", checks.between(0, 86400, "seconds"))
+    min_colour: str = _opt("blue", "lowest warning colour sent on", checks.one_of("blue", "yellow", "orange", "red"))
     lift_notice: bool = _opt(True, "tell recipients when a warning they got is lifted")
     forecast_provider: str = _opt("open-meteo", "next-day forecast source: none or open-meteo",
-                                  _one_of("none", "open-meteo"))
-    forecast_base_url: str = _opt("https://api.open-meteo.com", "base URL of the Open-Meteo-style forecast API")
-    digest_time: str = _opt("18:00", "local time the daily forecast goes to users who asked for it", _hhmm)
-
-
-def _passive_budget(value: float) -> str | None:
-    return None if 0 <= value <= 4.5 else "seconds from 0 to 4.5 (WeChat gives up after 5)"
+                                  checks.one_of("none", "open-meteo"))
+    forecast_base_url: str = _opt("https://api.open-meteo.com", "base URL of the Open-Meteo-style forecast API",
+                                   checks.url)
+    digest_time: str = _opt("18:00", "local time the daily forecast goes to users who asked for it", checks.hhmm)
 
 
 @dataclass(frozen=True)
@@ -179,12 +156,15 @@ class WechatSection:
 
     gateway: str = _opt("", "the wechat gateway serving /wechat (empty: the only one configured)")
     passive_reply_seconds: float = _opt(3.5, "wait this long for an answer to return it as a passive reply",
-                                        _passive_budget)
-    window_hours: float = _opt(48.0, "customer-service window after a user's last WeChat message", _positive)
-    code_minutes: float = _opt(10.0, "a binding code expires after this many minutes", _positive)
-    code_attempts: int = _opt(5, "wrong binding codes before binding is locked for the openid", _positive)
-    lock_minutes: float = _opt(60.0, "how long binding stays locked after too many wrong codes", _positive)
-    code_resend_seconds: float = _opt(60.0, "an openid may ask for a new code this often", _non_negative)
+                                        checks.passive_budget)
+    window_hours: float = _opt(48.0, "customer-service window after a user's last WeChat message",
+                               checks.between(0, 48, "hours (WeChat allows 48)"))
+    code_minutes: float = _opt(10.0, "a binding code expires after this many minutes",
+                               checks.between(0, 1440, "minutes"))
+    code_attempts: int = _opt(5, "wrong binding codes before binding is locked for the openid", checks.positive)
+    lock_minutes: float = _opt(60.0, "how long binding stays locked after too many wrong codes",
+                               checks.between(0, 10080, "minutes"))
+    code_resend_seconds: float = _opt(60.0, "an openid may ask for a new code this often", checks.non_negative)
 
 
 @dataclass(frozen=True)
@@ -211,50 +191,6 @@ SECTIONS: dict[str, type] = {
 }
 
 
-def _type_name(kind: Any) -> str:
-    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(
-        kind, "a list of strings"
-    )
-
-
-def _coerce(key: str, kind: Any, value: Any) -> Any:
-    """Turn a TOML or env value into the field's type, or raise ConfigError naming the key."""
-    if get_origin(kind) in (Union, types.UnionType):
-        kind = next(a for a in get_args(kind) if a is not type(None))
-    if get_origin(kind) is list:
-        if isinstance(value, str):
-            value = [v.strip() for v in value.split(",") if v.strip()]
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return list(value)
-    elif kind is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "0", "false", "no"):
-            return value.lower() in ("1", "true", "yes")
-    elif kind is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-            return int(value)
-    elif kind is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                pass
-    elif kind is str and isinstance(value, str):
-        return value
-    raise ConfigError(f"{key}: expected {_type_name(kind)}, got {value!r}")
-
-
-def env_var(section: str, key: str) -> str:
-    """Name the environment variable that overrides `section.key`."""
-    clean = re.sub(r"[^A-Za-z0-9]", "_", f"{section}_{key}")
-    return f"{ENV_PREFIX}_{clean}".upper()
-
-
 def _build_section(name: str, cls: type, raw: Mapping[str, Any], env: Mapping[str, str]) -> Any:
     hints = get_type_hints(cls)
     known = {f.name for f in fields(cls)}
@@ -267,30 +203,12 @@ def _build_section(name: str, cls: type, raw: Mapping[str, Any], env: Mapping[st
         value = env.get(env_var(name, f.name), raw.get(f.name, MISSING))
         if value is MISSING:
             continue
-        values[f.name] = _coerce(key, hints[f.name], value)
+        values[f.name] = coerce(key, hints[f.name], value)
         check = f.metadata.get("check")
         problem = check(values[f.name]) if check else None
         if problem:
             raise ConfigError(f"{key}: expected {problem}, got {values[f.name]!r}")
     return cls(**values)
-
-
-def _build_gateways(raw: Any, env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
-    if raw is None:
-        return {"console": {"type": "console"}}
-    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
-        raise ConfigError("gateways: expected tables like [gateways.NAME] with a type key")
-    built: dict[str, dict[str, Any]] = {}
-    for name, options in raw.items():
-        merged = dict(options)
-        for key in options:
-            override = env.get(env_var(f"gateways_{name}", key))
-            if override is not None:
-                merged[key] = override
-        if not isinstance(merged.get("type"), str):
-            raise ConfigError(f"gateways.{name}.type: expected a gateway type such as console or kannel")
-        built[name] = merged
-    return built
 
 
 def _check_routes(config: Config) -> None:
@@ -302,6 +220,20 @@ def _check_routes(config: Config) -> None:
             if gw not in config.gateways:
                 known = ", ".join(sorted(config.gateways))
                 raise ConfigError(f"routes.{purpose}: expected a configured gateway ({known}), got {gw!r}")
+
+
+def _check_together(config: Config) -> None:
+    """Settings that are each fine alone but contradict each other."""
+    outbox, matching, wechat = config.outbox, config.matching, config.wechat
+    if outbox.backoff_max_seconds < outbox.backoff_base_seconds:
+        raise ConfigError(f"outbox.backoff_max_seconds: expected at least outbox.backoff_base_seconds "
+                          f"({outbox.backoff_base_seconds:g}), got {outbox.backoff_max_seconds:g}")
+    if matching.reminder_days >= matching.posting_days:
+        raise ConfigError(f"matching.reminder_days: expected fewer than matching.posting_days "
+                          f"({matching.posting_days}), got {matching.reminder_days}")
+    if wechat.gateway and wechat.gateway not in config.gateways:
+        known = ", ".join(sorted(config.gateways))
+        raise ConfigError(f"wechat.gateway: expected a configured gateway ({known}), got {wechat.gateway!r}")
 
 
 def build_config(
@@ -318,8 +250,11 @@ def build_config(
         if not isinstance(section_raw, dict):
             raise ConfigError(f"{name}: expected a table [{name}]")
         sections[name] = _build_section(name, cls, section_raw, env)
-    config = Config(**sections, gateways=_build_gateways(raw.get("gateways"), env), source=source)
+    gateways = build_gateways(raw.get("gateways"), env)
+    check_env_names(raw, env, list(gateways), SECTIONS)
+    config = Config(**sections, gateways=gateways, source=source)
     _check_routes(config)
+    _check_together(config)
     return config
 
 

@@ -23,7 +23,7 @@ from farmer_mailbox.privacy import mask_phone
 from farmer_mailbox.replies import Reply
 from farmer_mailbox.store import NewRecord, Reads, Received, Tx
 from farmer_mailbox.text.models import Command, ParseResult
-from farmer_mailbox.validation import ValidationError
+from farmer_mailbox.validation import ValidationError, sms_address
 from farmer_mailbox.wechat import messages as wechat
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class Conversation:
     async def sender(self, reads: Reads, channel: str, sender: str) -> User | None:
         """Find the user for an address on a channel (phone for SMS, bound openid for WeChat)."""
         if channel == Channel.SMS.value:
-            return await reads.user_by_phone(sender[-11:] if sender.isdigit() else sender)
+            return await reads.user_by_phone(sms_address(sender))   # +86 / 0086 / 86 forms too
         if channel == Channel.WECHAT.value:
             return await reads.user_by_openid(sender)
         return None

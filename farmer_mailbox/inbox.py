@@ -4,6 +4,11 @@
 the message record; the processor then takes pending messages in arrival order, a batch per
 transaction, each message in its own savepoint: the conversation's writes and the replies it
 queues commit together, or not at all.
+
+This is the one boundary every channel's messages cross (SMS webhooks, WeChat, replays), so two
+things happen here, before anything is stored or looked up: an SMS sender is brought to its 11
+digits (+86, 0086, 86 prefixes), and ID numbers in the text are masked, the numbers themselves
+kept sealed with the ID key until processing (a liaison's 注册 needs the real one).
 """
 
 from __future__ import annotations
@@ -12,11 +17,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from farmer_mailbox.conversation import Conversation, Prepared
+from farmer_mailbox.models import Channel
+from farmer_mailbox.privacy import redact_ids, unmask_id
 from farmer_mailbox.store import NewRecord, Received, Tx
+from farmer_mailbox.validation import sms_address
 from farmer_mailbox.workers import wait_for_work
 from gateways import InboundSms
 
@@ -104,12 +112,15 @@ class Inbox:
         await tx.savepoint("arrival")
         try:
             for item in arrival.items:
-                user_id = await self.conversation.sender_user_id(tx, arrival.channel, item.sender)
+                sender = sms_address(item.sender) if arrival.channel == Channel.SMS.value else item.sender
+                user_id = await self.conversation.sender_user_id(tx, arrival.channel, sender)
+                redacted = redact_ids(item.text)
+                sealed = self.services.vault.seal_list(redacted.ids) if redacted.ids else None
                 inbound_id = await tx.record_inbound(
                     NewRecord(kind="inbound", channel=arrival.channel, at=item.received_at or now, user_id=user_id,
-                              address=item.sender, text=item.text, gateway=arrival.gateway,
+                              address=sender, text=redacted.text, gateway=arrival.gateway,
                               external_id=item.external_id, detail=item.event),
-                    recipient=item.recipient, event=item.event,
+                    recipient=item.recipient, event=item.event, ids_sealed=sealed,
                 )
                 if inbound_id is not None:
                     new_ids.append(inbound_id)
@@ -137,10 +148,19 @@ class Inbox:
 
     async def _prepare(self, msg: Received) -> Prepared | None:
         try:
-            return await self.conversation.prepare(msg)
+            return self._unseal(msg, await self.conversation.prepare(msg))
         except Exception:
             log.exception("inbound %d from %s could not be read", msg.id, msg.sender)
             return None
+
+    def _unseal(self, msg: Received, prepared: Prepared) -> Prepared:
+        """Give 注册 the real ID number its masked argument stands for (nothing else gets it)."""
+        command = prepared.result.command
+        if msg.ids_sealed is None or command is None or command.name != "register":
+            return prepared
+        ids = self.services.vault.open_list(msg.ids_sealed)
+        args = tuple(unmask_id(arg, ids) for arg in command.args)
+        return replace(prepared, result=replace(prepared.result, command=replace(command, args=args)))
 
     async def process_pending(self, limit: int = BATCH) -> int:
         """Process up to `limit` pending messages; return how many.

@@ -70,3 +70,14 @@ def scope_error(actor: Actor, village_code: str, target_role: Role) -> str | Non
 def can_see_phones(viewer: Actor) -> bool:
     """Staff see full phone numbers; everyone else sees them masked."""
     return viewer.is_staff
+
+
+def can_see_record(viewer: Actor, user: User) -> bool:
+    """Whose message record a viewer may read: staff, of the users they may edit; anyone, their own.
+
+    The record holds other people's numbers and words (contact shares, relayed messages), so a
+    farmer never reads someone else's, and staff only within their area.
+    """
+    if viewer.user is not None and viewer.user.id == user.id:
+        return True
+    return viewer.is_staff and scope_error(viewer, user.village_code, user.role) is None

@@ -3,6 +3,9 @@
 Rows are validated first (no writes), then written in batches; each row sits in its own
 savepoint, so a row that fails at write time (a duplicate that appeared meanwhile) is rolled
 back alone and nothing is ever half-written.
+
+Files come from Excel: "CSV UTF-8" (with a BOM) or plain "CSV", which Chinese Windows saves in
+GBK; `decode_csv` reads UTF-8 with or without BOM, else GB18030 (a superset of GBK).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import csv
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from farmer_mailbox.accounts import Accounts, Prepared, RegistrationForm, fail
 from farmer_mailbox.scoping import Actor
@@ -53,6 +57,20 @@ class CsvFormatError(ValueError):
     """The file is not a usable CSV (no header, missing columns)."""
 
 
+def decode_csv(data: bytes) -> str:
+    """The text of a CSV file in UTF-8 (BOM or not) or GB18030/GBK; CsvFormatError when neither."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise CsvFormatError(
+            f"not UTF-8 or GBK/GB18030 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "save it from Excel as “CSV UTF-8” and try again") from None
+
+
 def _column(name: str) -> str:
     clean = name.strip().lstrip("\ufeff")
     return HEADER_ALIASES.get(clean, clean.lower())
@@ -61,6 +79,13 @@ def _column(name: str) -> str:
 def read_forms(lines: Iterable[str]) -> Iterable[tuple[int, RegistrationForm]]:
     """Yield (line number, form) for each data row; raise CsvFormatError on a bad header."""
     reader = csv.reader(lines)
+    try:
+        yield from _rows(reader)
+    except csv.Error as exc:   # a NUL byte, an unclosed quote at the end: not a CSV we can read
+        raise CsvFormatError(f"line {reader.line_num}: not readable as CSV ({exc})") from None
+
+
+def _rows(reader: Any) -> Iterable[tuple[int, RegistrationForm]]:
     header = next(reader, None)
     if not header:
         raise CsvFormatError("the file is empty: expected a header line " + ",".join(REQUIRED_COLUMNS))

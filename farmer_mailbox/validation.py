@@ -80,10 +80,49 @@ def validate_mobile(text: str) -> str:
     return national
 
 
+def sms_address(sender: str) -> str:
+    """The address an SMS came from, a mainland mobile as its 11 digits.
+
+    Providers write senders differently: Twilio always in E.164 (+8613912345678), Kannel as the
+    SMSC hands them over (8613912345678, 008613912345678, with spaces or dashes). Accounts are keyed
+    by the 11 digits, so every form is brought to them once, where messages come in. Other senders
+    (foreign numbers, short codes) are kept as they came, trimmed.
+    """
+    if len(sender) == 11 and sender.isascii() and sender.isdigit() and sender[0] == "1":
+        return sender   # already the 11 digits (every lookup after the inbox stored it so)
+    cleaned = _clean(sender)
+    try:
+        parsed = phonenumbers.parse(cleaned, "CN")
+    except phonenumbers.NumberParseException:
+        return sender.strip()
+    national = str(parsed.national_number)
+    if parsed.country_code == 86 and len(national) == 11 and national.startswith("1"):
+        return national
+    return sender.strip()
+
+
+# How people type the middle dot of minority names (阿依古丽·买买提): all become "·" (U+00B7).
+_NAME_DOTS = str.maketrans({c: "·" for c in "・•‧∙⋅●.．"})
+NAME_LENGTH = (2, 20)
+
+
+def _is_han(ch: str) -> bool:
+    """A Chinese character (any CJK ideograph block, extensions included) or 〇."""
+    return ch == "〇" or unicodedata.name(ch, "").startswith(("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH"))
+
+
 def validate_name(text: str) -> str:
-    """Return a trimmed real name (2-20 characters, no digits) or raise ValidationError."""
-    name = unicodedata.normalize("NFKC", text).strip()
-    if not 2 <= len(name) <= 20 or any(ch.isdigit() for ch in name):
+    """Return a real name as on the ID card, or raise ValidationError.
+
+    Chinese characters (rare ones in the CJK extensions too), with · between the parts of a
+    minority name; 2-20 characters. Spaces people put inside (张　三, aligned in forms) and
+    invisible marks pasted along are dropped; the usual stand-ins for · (・ • . ．) are read as ·.
+    """
+    name = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).translate(_NAME_DOTS)
+    name = "".join(ch for ch in name if unicodedata.category(ch) != "Cf")   # zero-width marks pasted along
+    parts = name.split("·")
+    low, high = NAME_LENGTH
+    if not low <= len(name) <= high or not all(parts) or not all(_is_han(ch) for ch in "".join(parts)):
         raise ValidationError("name.invalid", wording.ERRORS["name.invalid"])
     return name
 

@@ -51,13 +51,20 @@ _ALL = [
 # of each template (detail, advice, content) gets what is left and is checked at creation.
 _ALL += [
     # weather warning, 2 segments: the official sender, event and colour, then its text cut to fit.
+    # Samples: the longest county's 气象台 and the longest Chinese event name in QWeather's table.
     _t("weather_warning", "{sender}发布{event}{colour}预警:{detail}", 2,
-       sender="鄂尔多斯市伊金霍洛旗气象台", event="低温雨雪冰冻", colour="橙色",
-       detail="预计未来6小时内伊金霍洛旗大部地区将出现大到暴雪和道路结冰,最低气温将降至零下18℃,请及时加固温室大棚、"
-              "给牲畜圈舍保暖防寒,储备饲草料,减少外出,注意出行安全,密切关注后续预警信息,做好各项防范工作准…"),
+       sender="积石山保安族东乡族撒拉族自治县气象台", event="中小河流洪水和山洪气象风险", colour="橙色",
+       detail="预计未来6小时内积石山县大部地区将出现大到暴雨,局地伴有短时强降水和雷暴大风,请及时转移低洼地带人员,"
+              "加固温室大棚,疏通田间沟渠,注意出行安全,密切关注后续预警信息,做好防范工作…"),
+    # an official update of a warning some already got (更新/升级): one message per user, saying so.
+    _t("weather_update", "{sender}更新{event}{colour}预警:{detail}", 2,
+       sender="积石山保安族东乡族撒拉族自治县气象台", event="中小河流洪水和山洪气象风险", colour="红色",
+       detail="预计未来6小时内积石山县大部地区将出现大到暴雨,局地伴有短时强降水和雷暴大风,请及时转移低洼地带人员,"
+              "加固温室大棚,疏通田间沟渠,注意出行安全,密切关注后续预警信息,做好防范工作…"),
     # a warning lifted, 1 segment.
     _t("weather_lifted", "{sender}已于{time}解除{event}{colour}预警。", 1,
-       sender="鄂尔多斯市伊金霍洛旗气象台", time="12月24日15时", event="低温雨雪冰冻", colour="橙色"),
+       sender="积石山保安族东乡族撒拉族自治县气象台", time="12月24日15时", event="中小河流洪水和山洪气象风险",
+       colour="橙色"),
     # pest and disease alert, 2 segments: area, crop, pest, stage, deadline, advice, office.
     _t("pest_alert", "植保提醒:{area}{crop}{pest}{stage},请于{when}前{advice}。{office}", 2,
        area="龙山镇、横河镇、观海卫镇", crop="水稻", pest="南方水稻黑条矮缩病", stage="进入防治适期",
@@ -78,10 +85,30 @@ _ALL += [
     _t("forecast_on", "已开通每日天气预报:每天{time}发送明天{place}的天气。", 1, time="18:00",
        place="伊金霍洛旗乌兰木伦镇"),
     _t("forecast_off", "已停止发送每日天气预报。", 1),
+    # to every admin when an alert is held over a bureau's monthly budget, 1 segment ({kind}: ALERT_WORDS).
+    _t("alert_held", "{kind}{id}号({area},约{cost}元)超出本月预算,需管理员确认后才发送。", 1,
+       kind="红色预警", id="1234567", area="积石山保安族东乡族撒拉等4地", cost="1200000"),
     # reply to DY (follow products): the products now followed.
     _t("interests_followed", "已关注:{products}。有相关植保、天气和市场信息会短信告诉您。", 1,
        products="水稻、葡萄、草莓、西瓜、茶叶、柑橘、生猪"),
 ]
+# Fragments the alerts put into those templates' parameters (farmer_mailbox/alerts): colours,
+# dates, the rain chance, how a target and its bureau are named, and the kind of a held alert.
+ALERT_WORDS: dict[str, str] = {
+    "colour.blue": "蓝色", "colour.yellow": "黄色", "colour.orange": "橙色", "colour.red": "红色",
+    "date": "{month}月{day}日",                      # pest_alert {when}: the suggested deadline
+    "date_hour": "{month}月{day}日{hour}时",          # weather_lifted {time}
+    "rain": ",降水概率{pop}%",                        # forecast {rain}
+    "area_join": "、",                               # 龙山镇、横河镇
+    "area_more": "等{n}地",                           # 龙山镇等4地
+    "office": "{name}农业农村局", "office_province": "{name}农业农村厅", "office_local": "本地",
+    "place_local": "本地",                            # forecast {place} for a village with no town
+    "sender_fallback": "气象台",                      # a warning feed that names no sender
+    "cut": "…",                                      # ends a feed's text cut to fit the budget
+    "kind.weather": "{colour}预警", "kind.pest": "植保提醒", "kind.market": "市场信息", "kind.notice": "通知",
+    # the action named in the 'alert.state' error (staff)
+    "action.confirm": "确认", "action.approve": "批准", "action.discard": "放弃", "action.cancel": "取消",
+}
 
 # --- marketplace (issue 5; farmer_mailbox/market) ---------------------------------------------
 # Budgets count the billed signature too: a match list may take two segments, everything else one.
@@ -246,10 +273,10 @@ ERRORS: dict[str, str] = {
     "phone.country": "只能登记中国大陆手机号",
     "phone.not_mobile": "请填写11位手机号",
     "phone.invalid": "手机号号段不存在,请核对",
-    "name.invalid": "姓名应为2到20个字,不含数字",
+    "name.invalid": "姓名应为2到20个汉字,少数民族姓名用·隔开",
     "village.unknown": "找不到这个村,请写全称",
     "village.ambiguous": "村名有重名,请加上镇名",
-    "village.not_village": "请填写到村(社区)",
+    "village.not_village": "“{name}”是{level}名,请写到村(社区)",
     "scope.village": "该村不在您的联络点范围内",
     "scope.county": "该地区不在您负责的县内",
     "scope.role": "您没有这项权限",

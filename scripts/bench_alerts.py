@@ -41,11 +41,23 @@ from farmer_mailbox.scoping import Actor
 from farmer_mailbox.services import ensure_regions
 from farmer_mailbox.store import SqliteStore
 from farmer_mailbox.store.sql_alerts import audience_where
+from farmer_mailbox.text.lexicon import load_lexicon
 
 PROVINCE = "330000000000"       # 浙江省
 VILLAGES_PER_TOWN = 12
 LOAD_CHUNK = 100_000
 NOW = datetime(2026, 7, 8, 2, 0, tzinfo=UTC)   # 10:00 in Zhejiang
+
+
+def canonical(word: str) -> str:
+    """The product name farmers' interests are stored under (水稻 → 稻谷), as DY stores them."""
+    product = load_lexicon().lookup(word)
+    if product is None:
+        raise SystemExit(f"the lexicon does not know {word}")
+    return product.name
+
+
+RICE_PRODUCT, TEA_PRODUCT = canonical("水稻"), canonical("茶叶")
 PARAMS = {"crop": "水稻", "pest": "稻飞虱", "stage": "进入主害期", "when": "7月30日",
           "advice": "查虫定田,百丛虫量超千头的田块用吡蚜酮等药剂对准稻丛基部喷雾"}
 
@@ -85,9 +97,9 @@ def load_users(conn: sqlite3.Connection, n: int, villages: list[str]) -> int:
                          1 if role == "liaison" else None, village[:6] + "000000" if role == "officer" else None,
                          at, at))
             if rnd.random() < 0.4:
-                follows.append((i, "水稻"))
+                follows.append((i, RICE_PRODUCT))
             if rnd.random() < 0.2:
-                follows.append((i, "茶叶"))
+                follows.append((i, TEA_PRODUCT))
         conn.execute("BEGIN")
         conn.executemany(
             "INSERT INTO users (id, name, phone, id_cipher, id_hash, id_masked, village_code, role, liaison_point_id, "
@@ -116,7 +128,7 @@ def baseline(conn: sqlite3.Connection, params: str) -> float:
 
 def plans(conn: sqlite3.Connection) -> dict[str, str]:
     """EXPLAIN QUERY PLAN of the fan-out's SELECT: chunked (province) and one statement (a town)."""
-    rice = Target(("330282123000",), crops=("水稻",), products=("水稻",))
+    rice = Target(("330282123000",), crops=("水稻",), products=(RICE_PRODUCT,))
     cases = {
         "province, chunked by user id": audience_where(Target((PROVINCE,)), PROVINCE, by_rowid=True, ids=(0, 50_000)),
         "one town, rice farmers": audience_where(rice, rice.regions[0]),

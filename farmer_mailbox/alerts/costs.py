@@ -1,8 +1,10 @@
 """What an alert will cost before it goes: recipients, segments, yuan, by town, and the budget.
 
 Every copy carries the same text, so segments are counted once on the rendered text with the
-billed signature, and cost = recipients × segments × price per segment. The bureau's budget is
-per local calendar month of the send time; what counts as spent is what the county's alerts
+billed signature, and cost = recipients × segments × price per segment. Each county bureau has
+a budget per local calendar month of the send time. An alert is charged to every county it
+reaches, in proportion to its recipients there (`charges_of`: a red warning for two counties
+counts against both months); what counts as spent is each county's share of what its alerts
 committed (estimates until fan-out, enqueued copies after, accepted copies once done).
 """
 
@@ -30,6 +32,16 @@ def month_bounds(when: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end
 
 
+def charges_of(town_counts: Mapping[str, int]) -> dict[str, int]:
+    """Recipients per county (12-digit code) from recipients per town (9-digit code)."""
+    counties: dict[str, int] = {}
+    for town, n in town_counts.items():
+        if n:
+            county = town[:6].ljust(12, "0")
+            counties[county] = counties.get(county, 0) + n
+    return dict(sorted(counties.items()))
+
+
 @dataclass(frozen=True, slots=True)
 class TownLine:
     """Recipients and cost in one town (乡镇/街道)."""
@@ -42,7 +54,7 @@ class TownLine:
 
 @dataclass(frozen=True, slots=True)
 class Budget:
-    """A county bureau's month: its budget, what is committed, and what this alert adds."""
+    """A county bureau's month: its budget, what is committed, and this alert's share of the cost."""
 
     county_code: str
     month: str
@@ -69,7 +81,11 @@ class Budget:
 
 @dataclass(frozen=True, slots=True)
 class Preview:
-    """The audience and cost of an alert, before anything is written."""
+    """The audience and cost of an alert, before anything is written.
+
+    `budgets` has one entry per county the alert reaches; `urgent_waits` says whether an orange or
+    red warning over budget waits for an admin too (`[alerts] urgent_over_budget = "hold"`).
+    """
 
     text: str
     signature: str
@@ -77,11 +93,12 @@ class Preview:
     price: float
     recipients: int
     by_town: tuple[TownLine, ...]
-    budget: Budget | None
+    budgets: tuple[Budget, ...]
     urgent: bool
     send_at: datetime
     expires_at: datetime
     waits_until: datetime | None
+    urgent_waits: bool = True
 
     @property
     def cost_yuan(self) -> float:
@@ -89,9 +106,20 @@ class Preview:
         return cost_of(self.recipients, self.segments, self.price)
 
     @property
+    def budget(self) -> Budget | None:
+        """The paying bureau's month when the alert stays within one county, else None."""
+        return self.budgets[0] if len(self.budgets) == 1 else None
+
+    @property
+    def over_budget(self) -> tuple[Budget, ...]:
+        """The counties whose month this alert would take over budget."""
+        return tuple(b for b in self.budgets if b.exceeds)
+
+    @property
     def needs_confirmation(self) -> bool:
-        """True when the bureau's budget would be exceeded by a non-urgent alert: an admin must confirm."""
-        return self.budget is not None and self.budget.exceeds and not self.urgent
+        """True when some county's budget would be exceeded: an admin must confirm (urgent alerts
+        too, unless the bureau chose to let them go)."""
+        return bool(self.over_budget) and (self.urgent_waits or not self.urgent)
 
     def as_dict(self) -> dict[str, object]:
         """For JSON and the CLI."""
@@ -103,6 +131,7 @@ class Preview:
             "waits_until": local_iso(self.waits_until) if self.waits_until else None,
             "needs_confirmation": self.needs_confirmation,
             "budget": self.budget.as_dict() if self.budget else None,
+            "budgets": [b.as_dict() for b in self.budgets],
             "by_town": [{"code": t.code, "name": t.name, "recipients": t.recipients, "cost_yuan": t.cost_yuan}
                         for t in self.by_town],
         }

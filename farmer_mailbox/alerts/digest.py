@@ -46,7 +46,7 @@ class ForecastService:
         """The town a forecast is named after (龙山镇), its short name when long."""
         town = self.tree.get(village_code[:9].ljust(12, "0")) or self.tree.get(village_code)
         if town is None:
-            return "本地"
+            return wording.ALERT_WORDS["place_local"]
         return town.name if len(town.name) <= PLACE_LIMIT else town.short_name[:PLACE_LIMIT]
 
     def tomorrow(self) -> date:

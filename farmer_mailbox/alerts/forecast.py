@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from farmer_mailbox import wording
 from farmer_mailbox.models import CODE_DIGITS, Level
 
 DAILY = "weather_code,temperature_2m_max,temperature_2m_min,precipitation_probability_max"
@@ -137,5 +138,5 @@ def forecast_params(place: str, day: DayForecast) -> dict[str, str] | None:
     if words is None or day.t_min is None or day.t_max is None:
         return None
     low, high = round(day.t_min), round(day.t_max)
-    rain = f",降水概率{day.pop}%" if day.pop is not None else ""
+    rain = wording.ALERT_WORDS["rain"].format(pop=day.pop) if day.pop is not None else ""
     return {"place": place, "weather": words, "temp": f"{low}~{high}", "rain": rain}

@@ -19,7 +19,7 @@ from farmer_mailbox.models import Level
 from farmer_mailbox.regions import RegionTree
 
 from .costs import local_iso
-from .model import TEMPLATES_OF_KIND, Alert, AlertDraft, Kind, Progress, Severity
+from .model import TEMPLATES_OF_KIND, Alert, AlertDraft, Kind, Progress, Severity, Status
 from .targeting import parse_roles
 
 _TOMORROW = re.compile(r"^(?:tomorrow|明天|明日)\s*(\d{1,2}[:：]\d{2})$", re.IGNORECASE)
@@ -96,6 +96,7 @@ def alert_view(alert: Alert, tree: RegionTree, progress: Progress | None = None,
     """An alert as JSON: its text, who it targets, when, what it costs, and (given) its progress."""
     view: dict[str, object] = {
         "id": alert.id, "kind": alert.kind.value, "severity": alert.severity.value, "status": alert.status.value,
+        "needs_confirmation": alert.status is Status.HELD,     # over budget: an admin must confirm it
         "urgent": alert.urgent, "template_key": alert.template_key, "params": dict(alert.params),
         "text": wording.render(alert.template_key, alert.params),
         "regions": [{"code": c, "name": tree.display(c, Level.PROVINCE)} for c in alert.target.regions],

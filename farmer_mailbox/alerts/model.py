@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from farmer_mailbox import wording
 from farmer_mailbox.models import Role
 
 
@@ -38,8 +39,7 @@ class Severity(StrEnum):
         return COLOUR_ZH[self]
 
 
-COLOUR_ZH = {Severity.NONE: "", Severity.BLUE: "蓝色", Severity.YELLOW: "黄色", Severity.ORANGE: "橙色",
-             Severity.RED: "红色"}
+COLOUR_ZH = {s: wording.ALERT_WORDS[f"colour.{s.value}"] if s.value else "" for s in Severity}
 RANK = {Severity.NONE: 0, Severity.BLUE: 1, Severity.YELLOW: 2, Severity.ORANGE: 3, Severity.RED: 4}
 
 
@@ -61,7 +61,7 @@ CANCELLABLE = frozenset({Status.HELD, Status.SCHEDULED, Status.SENDING})
 FINAL = frozenset({Status.SENT, Status.CANCELLED, Status.DISCARDED, Status.EXPIRED})
 # Which template keys each kind may use (every outbound message is a template, DESIGN.md).
 TEMPLATES_OF_KIND: Mapping[Kind, tuple[str, ...]] = {
-    Kind.WEATHER: ("weather_warning", "weather_lifted"),
+    Kind.WEATHER: ("weather_warning", "weather_update", "weather_lifted"),
     Kind.PEST: ("pest_alert",),
     Kind.MARKET: ("market_notice",),
     Kind.NOTICE: ("bureau_notice",),
@@ -79,13 +79,15 @@ class Target:
     """Who receives an alert: region subtrees × roles, and optionally products followed.
 
     `regions` are 12-digit codes of disjoint subtrees; `crops` are the words asked for and
-    `products` their expansion into canonical product names (empty: no product filter).
+    `products` their expansion into canonical product names (empty: no product filter);
+    `recipients_of` (a warning's lift notice) keeps only users sent a copy of one of those alerts.
     """
 
     regions: tuple[str, ...]
     roles: tuple[Role, ...] = ALL_ROLES
     crops: tuple[str, ...] = ()
     products: tuple[str, ...] = ()
+    recipients_of: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,7 @@ class AlertDraft:
     send_at: datetime | None = None
     expires_at: datetime | None = None
     note: str = ""
+    recipients_of: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +135,7 @@ class NewAlert:
     supersedes: int | None = None
     confirmed_by: int | None = None
     note: str = ""
+    charges: Mapping[str, int] = field(default_factory=dict)   # county code → recipients there
 
 
 @dataclass(frozen=True, slots=True)

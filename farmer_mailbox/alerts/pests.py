@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from importlib import resources
 
+from farmer_mailbox import wording
 from farmer_mailbox.models import Role
 from farmer_mailbox.validation import ValidationError
 
@@ -120,7 +121,8 @@ class PestCalendar:
         draft = AlertDraft(
             kind=Kind.PEST, template_key="pest_alert", regions=(county,), crops=rule.crops, roles=PEST_ROLES,
             params={"crop": rule.label, "pest": rule.pest, "stage": rule.stage,
-                    "when": f"{deadline.month}月{deadline.day}日", "advice": rule.advice},
+                    "when": wording.ALERT_WORDS["date"].format(month=deadline.month, day=deadline.day),
+                    "advice": rule.advice},
             send_at=suggested, expires_at=datetime.combine(end, time(21, 0), zone),
             note=f"pest calendar {rule.id}",
         )

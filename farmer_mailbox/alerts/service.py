@@ -1,9 +1,12 @@
 """The alert service: preview, create, confirm, approve, discard, cancel and monitor alerts.
 
 Every path (JSON API, CLI, the warning feed, the pest calendar) comes through here: the draft is
-checked (sender and scope, template and segment budget, times, crops), priced against the
-bureau's month, and written with its record event in one transaction. Sending is not done here:
-the fan-out job (`fanout.py`) turns due alerts into outbox rows; `on_due` wakes it at once.
+checked (sender and scope, template and segment budget, times, crops), priced against the month
+of every county bureau it reaches, and written with its record event in one transaction. An
+alert that would take some county over budget is held for an admin's confirmation (`budgets.py`:
+orange and red warnings too, unless `[alerts] urgent_over_budget = "send"`; the hold is logged and
+every admin is told by SMS). Sending is not done here: the fan-out job (`fanout.py`) turns due alerts
+into outbox rows; `on_due` wakes it at once.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from farmer_mailbox import wording
 from farmer_mailbox.accounts import fail
 from farmer_mailbox.clock import Clock
 from farmer_mailbox.config import Config
@@ -24,7 +28,8 @@ from farmer_mailbox.scoping import Actor
 from farmer_mailbox.store import NewRecord, Reads, Store, Tx
 from farmer_mailbox.text.lexicon import load_lexicon
 
-from .costs import Budget, Preview, cost_of, month_bounds, month_label, town_lines
+from .budgets import Budgets
+from .costs import Budget, Preview, charges_of, cost_of, town_lines
 from .model import (
     CANCELLABLE,
     TEMPLATES_OF_KIND,
@@ -54,6 +59,11 @@ SYSTEM_CHANNEL = "system"
 LATE_GRACE = timedelta(minutes=1)
 NOT_SENT = ("sending", "sent", "delivered", "failed", "expired")
 Canonical = Callable[[tuple[str, ...]], tuple[str, ...]]
+
+
+def _action(name: str) -> str:
+    """What staff tried to do, as the 'alert.state' error names it (确认, 批准, 放弃, 取消)."""
+    return wording.ALERT_WORDS[f"action.{name}"]
 
 
 def _plain_words(words: tuple[str, ...]) -> tuple[str, ...]:
@@ -88,6 +98,7 @@ class AlertService:
         self.zone = ZoneInfo(config.service.timezone)
         self.quiet = QuietHours(parse_hhmm(config.outbox.quiet_start), parse_hhmm(config.outbox.quiet_end),
                                 self.zone)
+        self.budgets = Budgets(config, tree, clock, self.zone)
         self.on_due: Callable[[], None] = lambda: None
 
     # --- checking and pricing ----------------------------------------------------------------
@@ -100,15 +111,15 @@ class AlertService:
         text, segments = render_checked(draft.template_key, params, self.signature)
         send_at, expires_at = self._times(draft)
         products = expand_crops(self.expander, draft.crops) if draft.crops else ()
-        target = Target(regions, draft.roles, _plain_words(draft.crops), products)
+        target = Target(regions, draft.roles, _plain_words(draft.crops), products, draft.recipients_of)
         urgent = is_urgent(draft.kind, severity)
-        preview = await self._price(target, text, segments, urgent, send_at, expires_at)
+        preview, charges = await self._price(target, text, segments, urgent, send_at, expires_at)
         new = NewAlert(
             kind=draft.kind, severity=severity, urgent=urgent, template_key=draft.template_key, params=params,
-            target=target, county_code=preview.budget.county_code if preview.budget else None,
-            status=Status.SCHEDULED, send_at=send_at, expires_at=expires_at, segments=segments, price=preview.price,
-            recipients=preview.recipients, cost_yuan=preview.cost_yuan, created_by=actor.user_id if actor else None,
-            created_at=self.clock.now(), note=draft.note,
+            target=target, county_code=bureau_of(regions), status=Status.SCHEDULED, send_at=send_at,
+            expires_at=expires_at, segments=segments, price=preview.price, recipients=preview.recipients,
+            cost_yuan=preview.cost_yuan, created_by=actor.user_id if actor else None, created_at=self.clock.now(),
+            note=draft.note, charges=charges,
         )
         return Prepared(new, preview)
 
@@ -124,26 +135,21 @@ class AlertService:
         return regions
 
     async def _price(self, target: Target, text: str, segments: int, urgent: bool, send_at: datetime,
-                     expires_at: datetime) -> Preview:
-        """Count the audience by town and price it against the paying bureau's month."""
+                     expires_at: datetime) -> tuple[Preview, dict[str, int]]:
+        """Count the audience by town and price it against the month of each county it reaches;
+        return the preview and the recipients per county (what each bureau is charged for)."""
         counts = await self.store.audience_by_town(target)
         recipients, price = sum(counts.values()), self.config.sms.price_per_segment
-        county = bureau_of(target.regions)
-        cost = cost_of(recipients, segments, price)
-        budget = await self.budget(self.store, county, send_at, cost) if county else None
+        charges = charges_of(counts)
+        budgets = await self.budgets.of(self.store, charges, send_at, segments, price)
         towns = town_lines(self.tree, counts, segments, price)
-        return Preview(text, self.signature, segments, price, recipients, towns, budget, urgent, send_at, expires_at,
-                       None if urgent else self._quiet_wait(send_at))
+        preview = Preview(text, self.signature, segments, price, recipients, towns, budgets, urgent, send_at,
+                          expires_at, None if urgent else self._quiet_wait(send_at), self.budgets.urgent_waits)
+        return preview, charges
 
     async def preview(self, actor: Actor, draft: AlertDraft) -> Preview:
         """Recipients, segments and cost by town, and the budget, for an alert not yet created."""
         return (await self.prepare(draft, actor)).preview
-
-    async def budget(self, reads: Reads, county: str, send_at: datetime, cost: float) -> Budget:
-        """The county bureau's month of `send_at`: budget, committed spending, and this alert's cost."""
-        start, end = month_bounds(send_at, self.zone)
-        spent = await reads.county_spent(county, start, end)
-        return Budget(county, month_label(start), self.config.alerts.monthly_budget_yuan, round(spent, 2), cost)
 
     def _severity(self, draft: AlertDraft) -> Severity:
         if draft.kind is not Kind.WEATHER:
@@ -182,22 +188,27 @@ class AlertService:
     # --- writing -----------------------------------------------------------------------------
 
     async def insert(self, tx: Tx, new: NewAlert, actor: Actor | None, *, confirm: bool = False,
-                     force: bool = False, event: str = "alert_create") -> int:
-        """Insert an alert with its record event, held for an admin when over budget.
+                     event: str = "alert_create") -> int:
+        """Insert an alert with its charges and record event, held for an admin when it would take
+        any county it reaches over budget.
 
-        `confirm` (an admin's) lets it go anyway; so does `force`, and so do urgent alerts (orange
-        and red warnings: life before budget): the record notes they went over.
+        `confirm` (an admin's) lets it go anyway; so do orange and red warnings when the bureaus
+        chose `urgent_over_budget = "send"`: the record notes they went over.
         """
-        over = False
-        if new.status is Status.SCHEDULED and new.county_code is not None:
-            over = (await self.budget(tx, new.county_code, new.send_at, new.cost_yuan)).exceeds
+        over: tuple[Budget, ...] = ()
+        if new.status is Status.SCHEDULED:
+            over = await self.budgets.over(tx, new)
             if over and confirm:
                 new = replace(new, confirmed_by=actor.user_id if actor else None)
-            elif over and not (force or new.urgent):
+            elif over and self.budgets.must_wait(new.urgent):
                 new = replace(new, status=Status.HELD)
         alert_id = await tx.insert_alert(new)
+        await tx.set_alert_charges(alert_id, new.charges)
         await self._event(tx, actor, event, alert_id, kind=new.kind.value, status=new.status.value,
-                          recipients=new.recipients, cost_yuan=new.cost_yuan, source=new.source, over_budget=over)
+                          recipients=new.recipients, cost_yuan=new.cost_yuan, source=new.source,
+                          over_budget=bool(over), over_counties=[b.county_code for b in over])
+        if new.status is Status.HELD:
+            await self.budgets.announce_hold(tx, alert_id, new, over)
         return alert_id
 
     async def create(self, actor: Actor, draft: AlertDraft, *, confirm_budget: bool = False) -> tuple[Alert, Preview]:
@@ -217,8 +228,10 @@ class AlertService:
         """An admin lets an alert held over budget go."""
         if actor.role is not Role.ADMIN:
             raise fail("scope.role")
-        alert = await self._change(actor, alert_id, {Status.HELD}, "alert_confirm", "确认",
+        alert = await self._change(actor, alert_id, {Status.HELD}, "alert_confirm", _action("confirm"),
                                    status=Status.SCHEDULED, confirmed_by=actor.user_id)
+        async with self.store.transaction() as tx:       # the other admins need not act any more
+            await tx.cancel_notices(alert_id, "alert_held", self.clock.now())
         self._kick_if_due(alert)
         return alert
 
@@ -227,7 +240,7 @@ class AlertService:
         """An officer approves a pest-calendar draft, optionally editing its text or narrowing its
         regions: re-priced now, then scheduled (or held over budget)."""
         alert = await self.get(actor, alert_id)
-        self._require(alert, {Status.DRAFT}, "批准")
+        self._require(alert, {Status.DRAFT}, _action("approve"))
         now = self.clock.now()
         edited = {**alert.params, **(params or {})}
         if regions and "area" not in (params or {}):
@@ -236,20 +249,23 @@ class AlertService:
             kind=alert.kind, template_key=alert.template_key, params=edited,
             regions=tuple(regions) or alert.target.regions, severity=alert.severity, crops=alert.target.crops,
             roles=alert.target.roles, send_at=send_at or (alert.send_at if alert.send_at > now else None),
-            expires_at=alert.expires_at,
+            expires_at=alert.expires_at, recipients_of=alert.target.recipients_of,
         )
         new = (await self.prepare(draft, actor)).new
         if new.recipients == 0:
             raise fail("alert.empty")
         async with self.store.transaction() as tx:
-            self._require(await self._must(tx, alert_id), {Status.DRAFT}, "批准")
-            status = Status.SCHEDULED
-            if new.county_code and (await self.budget(tx, new.county_code, new.send_at, new.cost_yuan)).exceeds:
-                status = Status.HELD
+            self._require(await self._must(tx, alert_id), {Status.DRAFT}, _action("approve"))
+            over = await self.budgets.over(tx, new)
+            status = Status.HELD if over and self.budgets.must_wait(new.urgent) else Status.SCHEDULED
             await tx.update_alert(alert_id, now, status=status, send_at=new.send_at, expires_at=new.expires_at,
                                   recipients=new.recipients, cost_yuan=new.cost_yuan, segments=new.segments,
                                   params=new.params, regions=new.target.regions)
-            await self._event(tx, actor, "alert_approve", alert_id, status=status.value, cost_yuan=new.cost_yuan)
+            await tx.set_alert_charges(alert_id, new.charges)
+            await self._event(tx, actor, "alert_approve", alert_id, status=status.value, cost_yuan=new.cost_yuan,
+                              over_budget=bool(over))
+            if status is Status.HELD:
+                await self.budgets.announce_hold(tx, alert_id, new, over)
             approved = await self._must(tx, alert_id)
         self._kick_if_due(approved)
         return approved
@@ -257,7 +273,7 @@ class AlertService:
     async def discard(self, actor: Actor, alert_id: int) -> Alert:
         """An officer discards a pest-calendar draft."""
         await self.get(actor, alert_id)
-        return await self._change(actor, alert_id, {Status.DRAFT}, "alert_discard", "放弃",
+        return await self._change(actor, alert_id, {Status.DRAFT}, "alert_discard", _action("discard"),
                                   status=Status.DISCARDED, done_at=self.clock.now())
 
     async def cancel(self, actor: Actor, alert_id: int, reason: str = "") -> Alert:
@@ -269,9 +285,11 @@ class AlertService:
 
     async def cancel_in(self, tx: Tx, alert: Alert, actor: Actor | None, reason: str) -> int:
         """Cancel an alert inside an open transaction; return copies cancelled."""
-        self._require(alert, CANCELLABLE, "取消")
+        self._require(alert, CANCELLABLE, _action("cancel"))
         now = self.clock.now()
         cancelled = await tx.cancel_outbox(alert_id=alert.id, at=now, reason=f"alert cancelled: {reason}")
+        if alert.status is Status.HELD:
+            await tx.cancel_notices(alert.id, "alert_held", now)
         kept = await tx.count_alert_rows(alert.id, NOT_SENT)
         await tx.update_alert(alert.id, now, status=Status.CANCELLED, done_at=now,
                               cost_yuan=cost_of(kept, alert.segments, alert.price))

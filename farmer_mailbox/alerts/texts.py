@@ -18,18 +18,21 @@ from farmer_mailbox.models import Level
 from farmer_mailbox.regions import RegionTree, level_of
 from gateways.common import billed_segments
 
-ELLIPSIS = "…"
+ELLIPSIS = wording.ALERT_WORDS["cut"]
 # Bounded fields per template (characters); the free-text field of each template is unbounded
 # here and checked against the whole message's segment budget instead.
+# Senders and events fit the longest county's 气象台 (18) and QWeather's longest event name (13).
 FIELD_LIMITS: Mapping[str, Mapping[str, int]] = {
-    "weather_warning": {"sender": 16, "event": 8, "colour": 2},
-    "weather_lifted": {"sender": 16, "time": 10, "event": 8, "colour": 2},
+    "weather_warning": {"sender": 20, "event": 14, "colour": 2},
+    "weather_update": {"sender": 20, "event": 14, "colour": 2},
+    "weather_lifted": {"sender": 20, "time": 10, "event": 14, "colour": 2},
     "pest_alert": {"area": 14, "crop": 8, "pest": 10, "stage": 8, "when": 8, "office": 14},
     "market_notice": {"office": 14},
     "bureau_notice": {"office": 14},
 }
 FREE_FIELD: Mapping[str, str] = {
-    "weather_warning": "detail", "pest_alert": "advice", "market_notice": "content", "bureau_notice": "content",
+    "weather_warning": "detail", "weather_update": "detail", "pest_alert": "advice", "market_notice": "content",
+    "bureau_notice": "content",
 }
 MAX_AREA_NAMES = 3
 
@@ -96,12 +99,12 @@ def fit_free_text(template_key: str, params: Mapping[str, str], signature: str) 
 def area_name(tree: RegionTree, regions: tuple[str, ...]) -> str:
     """Name the target for the message: up to three places joined (龙山镇、横河镇), by their short
     names when the full ones are too long, else '龙山镇等4地'."""
-    limit = FIELD_LIMITS["pest_alert"]["area"]
+    limit, join = FIELD_LIMITS["pest_alert"]["area"], wording.ALERT_WORDS["area_join"]
     for short in (False, True):
         names = [_name(tree, code, limit, short) for code in regions]
-        if len(names) <= MAX_AREA_NAMES and len("、".join(names)) <= limit:
-            return "、".join(names)
-    tail = f"等{len(regions)}地"
+        if len(names) <= MAX_AREA_NAMES and len(join.join(names)) <= limit:
+            return join.join(names)
+    tail = wording.ALERT_WORDS["area_more"].format(n=len(regions))
     return _name(tree, regions[0], limit)[: limit - len(tail)] + tail
 
 
@@ -120,11 +123,12 @@ def office_name(tree: RegionTree, regions: tuple[str, ...]) -> str:
     level = level_of(common)
     if level > Level.COUNTY:
         common, level = common[:6].ljust(12, "0"), Level.COUNTY
-    suffix = "农业农村厅" if level is Level.PROVINCE else "农业农村局"
+    office = wording.ALERT_WORDS["office_province" if level is Level.PROVINCE else "office"]
     region = tree.get(common)
     limit = FIELD_LIMITS["pest_alert"]["office"]
-    names = [region.name, region.short_name] if region is not None and region.name not in ("市辖区", "县") else []
-    return next((n + suffix for n in names if len(n + suffix) <= limit), "本地" + suffix)
+    names = [region.name, region.short_name] if region is not None and region.name not in _NO_NAME else []
+    offices = [office.format(name=n) for n in names]
+    return next((o for o in offices if len(o) <= limit), office.format(name=wording.ALERT_WORDS["office_local"]))
 
 
 def _common_ancestor(regions: tuple[str, ...]) -> str:
@@ -136,4 +140,5 @@ def _common_ancestor(regions: tuple[str, ...]) -> str:
     return regions[0][:2].ljust(12, "0")
 
 
+_NO_NAME = ("市辖区", "县")   # placeholder divisions in the region table, not names to print
 _LEVEL_AT = {12: Level.VILLAGE, 9: Level.TOWN, 6: Level.COUNTY, 4: Level.CITY}

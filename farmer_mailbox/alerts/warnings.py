@@ -18,6 +18,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Protocol
 
+from farmer_mailbox import wording
 from farmer_mailbox.config import ConfigError
 from farmer_mailbox.regions import normalise_code
 
@@ -119,7 +120,7 @@ def sender_of(sender: str, title: str) -> str:
         head, sep, _ = title.partition(verb)
         if sep and head:
             return head
-    return "气象台"
+    return wording.ALERT_WORDS["sender_fallback"]
 
 
 def parse_areas(entries: Sequence[str], known: Container[str] | None = None) -> list[WarningArea]:

@@ -1,5 +1,5 @@
-"""SQL for alerts: the alert rows, fan-out into the outbox in SQL, audience counts, the warning
-ledger, forecast opt-ins.
+"""SQL for alerts: the alert rows, fan-out into the outbox in SQL, audience counts, what each
+county pays, the warning ledger, forecast opt-ins, and the notice to admins of a held alert.
 
 Fan-out is one `INSERT OR IGNORE INTO outbox ... SELECT ... FROM users` per target subtree, never
 a loop over users; the idempotency key `alert:<alert id>:<user id>` makes a second run add
@@ -49,6 +49,7 @@ def _alert(r: aiosqlite.Row) -> Alert:
     target = Target(
         regions=tuple(json.loads(r["regions"])), roles=tuple(Role(x) for x in json.loads(r["roles"])),
         crops=tuple(json.loads(r["crops"])), products=tuple(json.loads(r["products"])),
+        recipients_of=tuple(json.loads(r["recipients_of"])),
     )
     return Alert(
         id=r["id"], kind=Kind(r["kind"]), severity=Severity(r["severity"]), urgent=bool(r["urgent"]),
@@ -80,6 +81,12 @@ def audience_where(target: Target, region: str, *, by_rowid: bool = False,
         parts.append("EXISTS (SELECT 1 FROM user_interests i WHERE i.user_id = u.id "
                      f"AND i.product IN ({','.join('?' * len(target.products))}))")
         params += list(target.products)
+    if target.recipients_of:   # by the unique key of each earlier copy (SMS or WeChat): one lookup per user
+        keys = ", ".join("? || u.id" for _ in target.recipients_of) + ", " + ", ".join(
+            "? || u.id || ':wechat'" for _ in target.recipients_of)
+        parts.append(f"EXISTS (SELECT 1 FROM outbox o WHERE o.idem_key IN ({keys}) "
+                     "AND o.status IN ('sent', 'delivered'))")
+        params += [f"alert:{a}:" for a in target.recipients_of] * 2
     if ids is not None:
         parts.append("u.id > ? AND u.id <= ?")
         params += list(ids)
@@ -154,12 +161,20 @@ class AlertReads(SqlBase):
         return counts
 
     async def county_spent(self, county_code: str, since: datetime, until: datetime) -> float:
-        """Yuan a county's alerts committed for sends in [since, until) (held and drafts excluded)."""
+        """Yuan a county's share of alerts committed for sends in [since, until) (held and drafts
+        excluded); an alert reaching several counties counts against each by its share."""
         marks = ",".join("?" * len(_COMMITTED))
         value = await self._value(
-            f"SELECT COALESCE(SUM(cost_yuan), 0) FROM alerts WHERE county_code = ? AND send_at >= ? "
-            f"AND send_at < ? AND status IN ({marks})", (county_code, to_db(since), to_db(until), *_COMMITTED))
+            "SELECT COALESCE(SUM(a.cost_yuan * c.share), 0) FROM alert_charges c JOIN alerts a ON a.id = c.alert_id "
+            f"WHERE c.county_code = ? AND a.send_at >= ? AND a.send_at < ? AND a.status IN ({marks})",
+            (county_code, to_db(since), to_db(until), *_COMMITTED))
         return float(value)
+
+    async def alert_charges(self, alert_id: int) -> dict[str, int]:
+        """The counties an alert is charged to, with its recipients in each."""
+        rows = await self._all("SELECT county_code, recipients FROM alert_charges WHERE alert_id = ? ORDER BY 1",
+                               (alert_id,))
+        return {r[0]: int(r[1]) for r in rows}
 
     async def officer_counties(self) -> list[str]:
         """Counties (12-digit codes) with at least one active officer: the bureaus that get drafts."""
@@ -203,14 +218,14 @@ class AlertWrites(SqlBase):
         t = new.target
         return await self._insert(
             "INSERT INTO alerts (kind, severity, urgent, template_key, params, regions, crops, products, roles, "
-            "county_code, status, send_at, expires_at, segments, price, recipients, cost_yuan, source, supersedes, "
-            "created_by, confirmed_by, note, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "recipients_of, county_code, status, send_at, expires_at, segments, price, recipients, cost_yuan, source, "
+            "supersedes, created_by, confirmed_by, note, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (new.kind.value, new.severity.value, int(new.urgent), new.template_key, _json(dict(new.params)),
              _json(list(t.regions)), _json(list(t.crops)), _json(list(t.products)),
-             _json([r.value for r in t.roles]), new.county_code, new.status.value, to_db(new.send_at),
-             to_db(new.expires_at), new.segments, new.price, new.recipients, new.cost_yuan, new.source,
-             new.supersedes, new.created_by, new.confirmed_by, new.note, to_db(new.created_at),
+             _json([r.value for r in t.roles]), _json(list(t.recipients_of)), new.county_code, new.status.value,
+             to_db(new.send_at), to_db(new.expires_at), new.segments, new.price, new.recipients, new.cost_yuan,
+             new.source, new.supersedes, new.created_by, new.confirmed_by, new.note, to_db(new.created_at),
              to_db(new.created_at)),
         )
 
@@ -234,6 +249,34 @@ class AlertWrites(SqlBase):
             where, params = audience_where(alert.target, region, by_rowid=ids is not None, ids=ids)
             added += await self._exec_in_thread(_FANOUT_SQL.format(where=where), (*head, *params))
         return added
+
+    async def set_alert_charges(self, alert_id: int, charges: Mapping[str, int]) -> None:
+        """Charge an alert to these counties by their recipients (replacing earlier charges)."""
+        await self._exec("DELETE FROM alert_charges WHERE alert_id = ?", (alert_id,))
+        total = sum(charges.values())
+        if total > 0:
+            await self._many(
+                "INSERT INTO alert_charges (alert_id, county_code, recipients, share) VALUES (?, ?, ?, ?)",
+                [(alert_id, county, n, n / total) for county, n in charges.items() if n > 0])
+
+    async def notify_admins(self, alert_id: int, template_key: str, params: Mapping[str, str], urgent: bool,
+                            now: datetime, expires_at: datetime) -> int:
+        """Enqueue one notice about an alert to every active admin, once each (in SQL); rows added."""
+        return await self._exec(
+            "INSERT OR IGNORE INTO outbox (idem_key, purpose, priority, urgent, channel, address, user_id, "
+            "template_key, params, due_at, expires_at, created_at, ref) "
+            "SELECT ? || ':' || u.id, 'alert', ?, ?, 'sms', u.phone, u.id, ?, ?, ?, ?, ?, ? "
+            "FROM users u WHERE u.role = 'admin' AND u.status = 'active'",
+            (f"{template_key}:{alert_id}", priority_for("alert", urgent), int(urgent), template_key,
+             _json(dict(params)), to_db(now), to_db(expires_at), to_db(now), f"alert:{alert_id}"))
+
+    async def cancel_notices(self, alert_id: int, template_key: str, at: datetime) -> int:
+        """Cancel the notices about an alert not yet sent to admins (it was confirmed or cancelled)."""
+        low = f"{template_key}:{alert_id}:"     # their keys: alert_held:<alert id>:<user id>
+        return await self._exec(
+            "UPDATE outbox SET status = 'cancelled', done_at = ?, error = 'no longer held' "
+            "WHERE idem_key >= ? AND idem_key < ? AND status IN ('queued', 'errored')",
+            (to_db(at), low, low[:-1] + ";"))
 
     async def count_alert_rows(self, alert_id: int, statuses: Sequence[str]) -> int:
         """SMS copies of an alert in the given outbox states (what is billed)."""

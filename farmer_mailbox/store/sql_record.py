@@ -45,6 +45,7 @@ class Received:
     event: str
     received_at: datetime
     log_id: int
+    ids_sealed: bytes | None = None   # the ID numbers the text carried, sealed (the text has them masked)
 
 
 def _entry(row: aiosqlite.Row) -> RecordEntry:
@@ -59,7 +60,7 @@ def _received(row: aiosqlite.Row) -> Received:
     return Received(
         id=row["id"], gateway=row["gateway"], external_id=row["external_id"], channel=row["channel"],
         sender=row["sender"], recipient=row["recipient"], text=row["text"], event=row["event"],
-        received_at=from_db(row["received_at"]), log_id=row["log_id"],
+        received_at=from_db(row["received_at"]), log_id=row["log_id"], ids_sealed=row["ids_sealed"],
     )
 
 
@@ -96,6 +97,11 @@ class RecordReads(SqlBase):
         """The highest record id other tables point at (a deleted tail entry shows up here)."""
         return int(await self._value("SELECT COALESCE(MAX(log_id), 0) FROM inbound"))
 
+    async def record_head(self) -> tuple[int, str] | None:
+        """The anchored last entry of the record (id, hash), moved on by every append; None if gone."""
+        row = await self._one("SELECT id, hash FROM record_head WHERE one = 1")
+        return (int(row["id"]), str(row["hash"])) if row else None
+
     async def pending_inbound(self, limit: int = 100) -> list[Received]:
         """Inbound messages received but not yet processed, oldest first."""
         rows = await self._all(
@@ -124,8 +130,11 @@ class RecordWrites(SqlBase):
 
     async def _chain_head(self) -> tuple[int, str]:
         if self._head is None:
-            row = await self._one("SELECT id, hash FROM message_log ORDER BY id DESC LIMIT 1")
-            self._head = (row["id"], row["hash"]) if row else (0, GENESIS)
+            # the anchor, not the last row: after a deleted tail entry the gap stays visible
+            row = await self._one("SELECT id, hash FROM record_head WHERE one = 1")
+            if row is None:   # the anchor row was removed by hand: chain on from the last entry
+                row = await self._one("SELECT id, hash FROM message_log ORDER BY id DESC LIMIT 1")
+            self._head = (int(row["id"]), str(row["hash"])) if row else (0, GENESIS)
         return self._head
 
     async def append_record(self, new: NewRecord) -> RecordEntry:
@@ -154,11 +163,18 @@ class RecordWrites(SqlBase):
             [(e.id, to_db(e.at), e.kind, e.channel, e.user_id, e.address, e.text, e.gateway, e.external_id,
               e.detail, e.prev_hash, e.hash) for e in entries],
         )
+        await self._exec("INSERT INTO record_head (one, id, hash) VALUES (1, ?, ?) "
+                         "ON CONFLICT (one) DO UPDATE SET id = excluded.id, hash = excluded.hash",
+                         (head_id, head_hash))
         self._head = (head_id, head_hash)
         return entries
 
-    async def record_inbound(self, new: NewRecord, recipient: str = "", event: str = "") -> int | None:
-        """Store an inbound message and its record entry; None when this provider id was seen."""
+    async def record_inbound(self, new: NewRecord, recipient: str = "", event: str = "",
+                             ids_sealed: bytes | None = None) -> int | None:
+        """Store an inbound message and its record entry; None when this provider id was seen.
+
+        `new.text` is stored as given (the inbox masks ID numbers first); `ids_sealed` keeps the
+        numbers, encrypted, until the message is processed."""
         seen = await self._value(
             "SELECT id FROM inbound WHERE gateway = ? AND external_id = ?", (new.gateway, new.external_id)
         )
@@ -167,14 +183,15 @@ class RecordWrites(SqlBase):
         entry = await self.append_record(new)
         return await self._insert(
             "INSERT INTO inbound (gateway, external_id, channel, sender, recipient, text, event, "
-            "received_at, user_id, log_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "received_at, user_id, log_id, ids_sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (new.gateway, new.external_id, new.channel, new.address, recipient, new.text, event,
-             to_db(new.at), new.user_id, entry.id),
+             to_db(new.at), new.user_id, entry.id, ids_sealed),
         )
 
     async def finish_inbound(self, inbound_id: int, ok: bool, error: str = "") -> None:
-        """Mark an inbound message processed (done) or failed with a reason."""
-        await self._exec(
-            "UPDATE inbound SET status = ?, error = ? WHERE id = ?",
-            ("done" if ok else "failed", error, inbound_id),
-        )
+        """Mark an inbound message processed (done: its sealed ID numbers are dropped) or failed."""
+        if ok:
+            await self._exec("UPDATE inbound SET status = 'done', error = ?, ids_sealed = NULL WHERE id = ?",
+                             (error, inbound_id))
+        else:
+            await self._exec("UPDATE inbound SET status = 'failed', error = ? WHERE id = ?", (error, inbound_id))

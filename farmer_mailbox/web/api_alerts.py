@@ -1,6 +1,6 @@
 """The alerts JSON API (bearer token per staff user, like /api/users); scope is the service's.
 
-POST /api/alerts/preview         recipients, segments and cost by town, and the budget (200)
+POST /api/alerts/preview         recipients, segments and cost by town, and each county's budget (200)
 POST /api/alerts                 create: 201 scheduled, or 202 held for an admin (over budget)
 GET  /api/alerts?status=&limit=  latest alerts the token's user may see
 GET  /api/alerts/{id}            one alert with its progress

@@ -7,7 +7,6 @@ sets it, and `app[ALERTS]` the AlertSystem the Runtime builds.
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -111,9 +110,7 @@ async def test_scope_state_and_input_errors_have_their_status(api: Api) -> None:
 
 async def test_over_budget_is_202_until_an_admin_confirms(api: Api) -> None:
     await api.rig.user(YANGGAO, ["水稻"])
-    config = api.rig.config
-    api.system.service.config = dataclasses.replace(
-        config, alerts=dataclasses.replace(config.alerts, monthly_budget_yuan=0.01))
+    api.system.service.budgets.limit = 0.01             # [alerts] monthly_budget_yuan = 0.01
     status, created = await api.call("POST", "/api/alerts", json=PEST)
     assert status == 202 and created["alert"]["status"] == "held" and created["preview"]["needs_confirmation"]
     alert_id = created["alert"]["id"]

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import random
 import shutil
+import sys
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,12 +19,15 @@ import pytest
 
 from farmer_mailbox.alerts.fanout import Fanout
 from farmer_mailbox.alerts.forms import parse_when, words
+from farmer_mailbox.alerts.model import Status
 from farmer_mailbox.alerts.pests import PestCalendar, PestRule
 from farmer_mailbox.alerts.service import AlertService
 from farmer_mailbox.cli import main
 from farmer_mailbox.clock import SystemClock
 from farmer_mailbox.gateway_setup import GatewayRouter
+from farmer_mailbox.models import Channel
 from farmer_mailbox.outbox import Outbox
+from farmer_mailbox.scoping import Actor
 from farmer_mailbox.services import open_services
 from farmer_mailbox.validation import ValidationError
 from gateways import GatewaySettings
@@ -74,6 +81,135 @@ def deliver(db: Path) -> list[str]:
             await services.close()
 
     return asyncio.run(go())
+
+
+RED = ["alerts", "create", "--kind", "weather", "--severity", "red", "--regions", "山下村",
+       "--param", "sender=慈溪市气象台", "--param", "event=暴雨", "--param", "colour=红色",
+       "--param", "detail=预计未来3小时降雨量将达100毫米以上,请立即转移低洼地带人员。"]
+SHANXIA_PHONES = [RICE_FARMER, "13900000015"]
+
+
+class Serving:
+    """The serving process, in a thread: every 20 ms fans out what is due and sends it (memory gateway)."""
+
+    def __init__(self, db: Path) -> None:
+        self.db, self.stop, self.sent = db, threading.Event(), list[str]()
+        self.thread = threading.Thread(target=lambda: asyncio.run(self._serve()), daemon=True)
+
+    async def _serve(self) -> None:
+        config, clock = alerts_config(str(self.db)), SystemClock()
+        services = await open_services(config, clock, TEST_ENV)
+        try:
+            async with httpx.AsyncClient() as http:
+                gateway = MemoryGateway(GatewaySettings("mem", "memory", {}), http)
+                outbox = Outbox(services.store, GatewayRouter.from_config(config, {"mem": gateway}), config, clock,
+                                rng=random.Random(1))
+                fanout = Fanout(services.store, clock, chunk=1000)
+                while not self.stop.is_set():
+                    await fanout.run_due()
+                    await outbox.drain()
+                    await fanout.finish()
+                    self.sent = [s.to for s in gateway.sent]
+                    await asyncio.sleep(0.02)
+        finally:
+            await services.close()
+
+
+@pytest.fixture
+def serving(cli_db: Path) -> Iterator[Serving]:
+    server = Serving(cli_db)
+    server.thread.start()
+    yield server
+    server.stop.set()
+    server.thread.join(10)
+
+
+def run_in_thread(args: list[str], capsys: pytest.CaptureFixture[str], timeout: float = 20) -> tuple[int, str, str]:
+    """`run`, failing the test instead of hanging when a --follow never ends."""
+    result: list[tuple[int, str, str]] = []
+    worker = threading.Thread(target=lambda: result.append(run(args, capsys)), daemon=True)
+    worker.start()
+    worker.join(timeout)
+    assert result, f"{' '.join(args)} did not return within {timeout} s"
+    return result[0]
+
+
+def clean_lines(err: str) -> list[str]:
+    """stderr of --follow off a terminal: plain lines, no carriage returns or escape codes."""
+    assert "\r" not in err and "\x1b" not in err
+    return [line for line in err.splitlines() if line.startswith("alert ")]
+
+
+def test_create_follow_shows_progress_until_the_alert_is_sent(serving: Serving,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_in_thread([*RED, "--follow", "--interval", "0.05", "--by", OFFICER], capsys)
+    done = json.loads(out)                         # one JSON document, once the alert is done
+    assert code == 0 and done["alert"]["status"] == "sent" and done["alert"]["progress"]["sent"] == 2
+    lines = clean_lines(err)
+    alert_id = done["alert"]["id"]
+    assert lines[-1] == f"alert {alert_id} sent: 已发出 2/2  已送达 0/2  失败 0/2"
+    assert len(lines) == len(set(lines))           # a line only when something changed
+    assert sorted(serving.sent) == sorted(SHANXIA_PHONES)
+
+
+def test_confirm_follow_shows_a_held_warning_going_out(serving: Serving, capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FARMER_MAILBOX_ALERTS_MONTHLY_BUDGET_YUAN", "0.01")
+    code, out, err = run_in_thread([*RED, "--follow", "--by", OFFICER], capsys)
+    held = json.loads(out)["alert"]                # held: --follow does not wait for an admin
+    assert code == 0 and held["status"] == "held" and held["needs_confirmation"] is True
+    assert f"alert {held['id']} is held: nothing is being sent" in err
+    code, out, err = run_in_thread(["alerts", "confirm", str(held["id"]), "--follow", "--interval", "0.05",
+                                    "--by", ADMIN], capsys)
+    confirmed = json.loads(out)
+    assert code == 0 and confirmed["status"] == "sent" and confirmed["progress"]["sent"] == 2
+    assert clean_lines(err)[-1] == f"alert {held['id']} sent: 已发出 2/2  已送达 0/2  失败 0/2"
+
+
+def test_approve_follow_waits_for_the_send_time_and_ends_when_cancelled(
+        cli_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    [draft_id] = asyncio.run(draft_rules(cli_db, ["a"]))
+
+    async def cancel_once_scheduled() -> None:
+        config = alerts_config(str(cli_db))
+        services = await open_services(config, SystemClock(), TEST_ENV)
+        try:
+            alerts = AlertService(services.store, services.tree, config, services.clock)
+            operator = Actor(None, Channel.CLI)
+            while (await alerts.get(operator, draft_id)).status is not Status.SCHEDULED:
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.2)               # the follower is drawing by now
+            await alerts.cancel(operator, draft_id, "rain came early")
+        finally:
+            await services.close()
+
+    canceller = threading.Thread(target=lambda: asyncio.run(cancel_once_scheduled()), daemon=True)
+    canceller.start()
+    code, out, err = run_in_thread(["alerts", "approve", str(draft_id), "--at", "明天07:00", "--follow",
+                                    "--interval", "0.05", "--by", OFFICER], capsys)
+    canceller.join(10)
+    assert code == 0 and json.loads(out)["status"] == "cancelled"
+    assert f"alert {draft_id} goes at " in err and "T07:00+08:00; following until it is done" in err
+    assert clean_lines(err)[-1].startswith(f"alert {draft_id} cancelled: 已发出 0/")
+
+
+class Terminal(io.StringIO):
+    """A stderr that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_follow_draws_live_bars(cli_db: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = run([*RED, "--by", OFFICER], capsys)
+    alert_id = json.loads(out)["alert"]["id"]
+    assert code == 0 and sorted(deliver(cli_db)) == sorted(SHANXIA_PHONES)
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert run(["alerts", "show", str(alert_id), "--follow", "--by", OFFICER], capsys)[0] == 0
+    drawn = terminal.getvalue()
+    assert "\r" in drawn and "已发出" in drawn and "2/2" in drawn and "sent" in drawn
 
 
 def test_preview_create_list_show_and_follow(cli_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -134,22 +270,23 @@ def test_over_budget_is_held_until_an_admin_confirms(cli_db: Path, capsys: pytes
     assert code == 0 and json.loads(out)["status"] == "scheduled"
 
 
-def test_drafts_are_approved_or_discarded(cli_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+async def draft_rules(db: Path, names: list[str]) -> list[int]:
+    """Pest-calendar drafts (for the demo's 慈溪 officer) from rules in season today."""
     today = datetime.now(UTC).astimezone(SH).date()
     start, end = today - timedelta(days=1), today + timedelta(days=40)
     rules = [PestRule(name, "稻飞虱", "虫害", ("水稻",), "水稻", ("33",), (start.month, start.day),
-                      (end.month, end.day), "进入主害期", "用吡蚜酮等药剂对准稻丛基部喷雾") for name in ("a", "b")]
+                      (end.month, end.day), "进入主害期", "用吡蚜酮等药剂对准稻丛基部喷雾") for name in names]
+    config = alerts_config(str(db))
+    services = await open_services(config, SystemClock(), TEST_ENV)
+    try:
+        alerts = AlertService(services.store, services.tree, config, services.clock)
+        return await PestCalendar(alerts, rules).draft_due()
+    finally:
+        await services.close()
 
-    async def draft() -> list[int]:
-        config = alerts_config(str(cli_db))
-        services = await open_services(config, SystemClock(), TEST_ENV)
-        try:
-            alerts = AlertService(services.store, services.tree, config, services.clock)
-            return await PestCalendar(alerts, rules).draft_due()
-        finally:
-            await services.close()
 
-    first, second = asyncio.run(draft())
+def test_drafts_are_approved_or_discarded(cli_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first, second = asyncio.run(draft_rules(cli_db, ["a", "b"]))
     code, out, _ = run(["alerts", "list", "--status", "draft", "--by", OFFICER], capsys)
     assert str(first) in out and "\tdraft\tpest\t" in out
     code, out, err = run(["alerts", "approve", str(first), "--at", "明天07:00", "--regions", "龙山镇",

@@ -13,8 +13,17 @@ import httpx
 import pytest
 from aiohttp import web
 
+from farmer_mailbox import wording
 from farmer_mailbox.alerts.digest import ForecastService
-from farmer_mailbox.alerts.forecast import DayForecast, OpenMeteoClient, forecast_params, parse_daily, point_of
+from farmer_mailbox.alerts.forecast import (
+    DayForecast,
+    OpenMeteoClient,
+    forecast_params,
+    parse_daily,
+    point_of,
+    weather_words,
+)
+from farmer_mailbox.models import Level
 from gateways.common import billed_segments
 from tests.alerts.conftest import SIGNATURE, YANGGAO, ZHOUXIANG_VILLAGE, ZILING, Rig
 
@@ -153,3 +162,21 @@ def test_a_column_of_the_wrong_shape_reads_as_missing_a_body_without_days_is_ref
     assert parse_daily({"daily": {"time": ["2026-07-08"], "weather_code": "x"}})[0].weather_code is None
     with pytest.raises(KeyError):
         parse_daily({})
+
+
+def test_every_forecast_reply_is_one_segment_for_the_longest_town_names(weather: Weather) -> None:
+    tree = weather.rig.services.tree
+    towns = sorted((r for r in tree.regions() if r.level is Level.TOWN), key=lambda r: len(r.name))[-20:]
+    assert len(towns[-1].name) >= 20                   # e.g. 内蒙古赤峰冶金化工开发区管理委员会巴林右旗产业园
+    words = weather_words()
+    longest = max(words, key=lambda code: len(words[code]))      # 雷阵雨伴冰雹
+    for town in towns:
+        place = weather.forecasts.place(town.code)
+        day = DayForecast(date(2026, 12, 31), longest, -29.6, -40.4, 100)
+        params = forecast_params(place, day)
+        assert params is not None and params["rain"] == ",降水概率100%"
+        replies = [("forecast", params), ("forecast_unavailable", {"place": place}),
+                   ("forecast_on", {"time": "18:00", "place": place})]
+        for key, values in replies:
+            text = wording.render(key, values)
+            assert billed_segments(SIGNATURE, text) == 1 == wording.TEMPLATES[key].segments, (key, text)

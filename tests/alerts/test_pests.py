@@ -136,3 +136,32 @@ async def test_drafts_are_approved_only_within_the_officers_county(rig: Rig) -> 
         await rig.alerts.approve(rig.officer, south.id)
     assert caught.value.code == "alert.not_found"
     assert south.send_at - rig.clock.now() <= timedelta(days=6)
+
+
+async def test_run_daily_it_drafts_once_a_season_per_county_and_a_discard_is_not_drafted_again(rig: Rig) -> None:
+    await rig.staff("officer", "330282")                  # a second officer of 慈溪: still one draft
+    await rig.staff("officer", "440802")
+    rule = PestRule("hopper", "稻飞虱", "虫害", ("水稻",), "水稻", ("33", "44"), (7, 20), (9, 20), "进入主害期",
+                    "用吡蚜酮等药剂对准稻丛基部喷雾")
+    calendar = PestCalendar(rig.alerts, [rule], lead_days=7)
+    drafted: dict[str, list[int]] = {}
+    day = datetime(2026, 6, 1, 6, 30, tzinfo=SH)
+    while day < datetime(2026, 12, 31, tzinfo=SH):        # the job, every morning for seven months
+        rig.clock.set(day)
+        for alert_id in await calendar.draft_due():
+            alert = await rig.alerts.get(rig.admin, alert_id)
+            drafted.setdefault(alert.target.regions[0], []).append(alert_id)
+            if alert.target.regions == ("330282000000",):   # 慈溪's officer discards it at once
+                await rig.alerts.discard(rig.officer, alert_id)
+            first_day = day.date()
+        await rig.fanout.finish()                          # the fan-out job expires drafts past their season
+        day += timedelta(days=1)
+    assert {county: len(ids) for county, ids in drafted.items()} == {"330282000000": 1, "440802000000": 1}
+    assert first_day == date(2026, 7, 13)                # seven days before the season
+    [cixi] = drafted["330282000000"]
+    assert (await rig.alerts.get(rig.officer, cixi)).status is Status.DISCARDED
+    rig.clock.set(datetime(2027, 7, 13, 6, 30, tzinfo=SH))    # next year's season: drafted afresh
+    again = await calendar.draft_due()
+    assert len(again) == 2 and cixi not in again
+    sources = sorted(a.source or "" for a in await rig.services.store.list_alerts(status="draft"))
+    assert sources == ["pest:hopper:330282:2027", "pest:hopper:440802:2027"]     # 2026's expired unanswered

@@ -13,7 +13,9 @@ import pytest
 from farmer_mailbox.alerts.model import AlertDraft, Kind, Severity, Status
 from farmer_mailbox.models import Channel
 from farmer_mailbox.validation import ValidationError
+from gateways import OutboundSms
 from tests.alerts.conftest import (
+    CIXI,
     DASHAN,
     HENGHE,
     LONGSHAN,
@@ -33,6 +35,11 @@ NEXT_MORNING = datetime(2026, 7, 8, 7, 0, tzinfo=SH)
 
 def codes(error: pytest.ExceptionInfo[ValidationError]) -> str:
     return error.value.code
+
+
+def sent_of(rig: Rig, template_key: str) -> list[OutboundSms]:
+    """What the gateway sent of one template."""
+    return [s for s in rig.gateway.sent if s.template_key == template_key]
 
 
 # --- scope -------------------------------------------------------------------------------------
@@ -99,14 +106,39 @@ async def test_over_budget_waits_for_an_admin(rig_with: Callable[..., Any]) -> N
     assert preview.needs_confirmation and preview.budget and preview.budget.spent_yuan == 0.3
     assert second.status is Status.HELD
     await rig.deliver()
-    assert len(rig.received()) == 3                       # the held one did not go
+    assert len(sent_of(rig, "pest_alert")) == 3           # the held one did not go
+    [notice] = sent_of(rig, "alert_held")                 # the admin was told, once
+    assert rig.admin.user and notice.to == rig.admin.user.phone
+    assert notice.text == f"植保提醒{second.id}号(龙山镇、横河镇,约0.3元)超出本月预算,需管理员确认后才发送。"
     with pytest.raises(ValidationError) as caught:
         await rig.alerts.confirm(rig.officer, second.id)
     assert codes(caught) == "scope.role"
     confirmed = await rig.alerts.confirm(rig.admin, second.id)
     assert confirmed.status is Status.SCHEDULED and confirmed.confirmed_by == rig.admin.user_id
     await rig.deliver()
-    assert len(rig.received()) == 6
+    assert len(sent_of(rig, "pest_alert")) == 6 and len(sent_of(rig, "alert_held")) == 1
+
+
+async def test_a_hold_at_night_is_told_to_admins_in_the_morning_unless_settled_before(
+        rig_with: Callable[..., Any]) -> None:
+    rig: Rig = await rig_with(alerts={"monthly_budget_yuan": 0.01})
+    rig.clock.set(EVENING)
+    second_admin = await rig.staff("admin")
+    await rig.user(YANGGAO, ["水稻"])
+    confirmed, _ = await rig.alerts.create(rig.officer, pest_draft(send_at=NEXT_MORNING))
+    cancelled, _ = await rig.alerts.create(rig.officer, pest_draft(send_at=NEXT_MORNING))
+    kept, _ = await rig.alerts.create(rig.officer, pest_draft(send_at=NEXT_MORNING))
+    await rig.deliver()
+    assert rig.gateway.sent == []                         # a pest alert's hold is not worth a night call
+    await rig.alerts.confirm(second_admin, confirmed.id)
+    await rig.alerts.cancel(rig.officer, cancelled.id)
+    rig.clock.set(NEXT_MORNING)
+    await rig.deliver()
+    notices = sent_of(rig, "alert_held")
+    assert rig.admin.user and second_admin.user
+    assert sorted(n.to for n in notices) == sorted([rig.admin.user.phone, second_admin.user.phone])
+    assert all(n.text.startswith(f"植保提醒{kept.id}号(龙山镇,") for n in notices)
+    assert len(sent_of(rig, "pest_alert")) == 1           # the confirmed one
 
 
 async def test_an_admin_may_confirm_at_creation_and_a_new_month_starts_afresh(rig_with: Callable[..., Any]) -> None:
@@ -122,6 +154,34 @@ async def test_an_admin_may_confirm_at_creation_and_a_new_month_starts_afresh(ri
     june = datetime(2026, 6, 1, 7, 0, tzinfo=SH)
     preview = await rig.alerts.preview(rig.officer, pest_draft(send_at=june))
     assert preview.budget and preview.budget.month == "2026-06" and preview.budget.spent_yuan == 0
+
+
+async def test_a_warning_for_two_counties_is_charged_to_each_by_its_recipients(
+        rig_with: Callable[..., Any]) -> None:
+    rig: Rig = await rig_with(alerts={"monthly_budget_yuan": 0.3})
+    for village in (YANGGAO, SHANXIA, ZILING, DASHAN):
+        await rig.user(village, ["水稻"])                 # 慈溪: 4; 赤坎: a farmer and the two staff
+    await rig.user(ZHANJIANG_VILLAGE, ["水稻"])
+    chikan, cixi = "440802000000", "330282000000"
+    red, preview = await rig.alerts.create(rig.admin, weather_draft([CIXI, "440802"]))
+    assert red.status is Status.SCHEDULED and red.county_code is None and preview.budget is None
+    assert preview.segments == 1 and preview.cost_yuan == 0.35
+    assert [(b.county_code, b.alert_yuan, b.spent_yuan) for b in preview.budgets] == [
+        (cixi, 0.2, 0.0), (chikan, 0.15, 0.0)]
+    assert await rig.services.store.alert_charges(red.id) == {cixi: 4, chikan: 3}
+    await rig.deliver()
+    # each bureau's month now holds its share: a later alert sees it and goes over in 慈溪 only
+    pest, priced = await rig.alerts.create(rig.officer, pest_draft([LONGSHAN, HENGHE]))
+    assert priced.budget and (priced.budget.county_code, priced.budget.spent_yuan) == (cixi, 0.2)
+    assert pest.status is Status.HELD and priced.needs_confirmation
+    south, south_priced = await rig.alerts.create(rig.admin, weather_draft(["440802"], severity=Severity.BLUE))
+    assert south_priced.budget and south_priced.budget.spent_yuan == 0.15
+    assert south.status is Status.SCHEDULED                # 0.15 + 0.15 is within 赤坎's 0.3
+    both, both_priced = await rig.alerts.create(rig.admin, weather_draft([CIXI, "440802"]))
+    assert both.status is Status.HELD
+    assert [b.county_code for b in both_priced.over_budget] == [cixi, chikan]
+    create = [json.loads(e.detail) for e in await rig.services.store.record_tail(20) if e.text == "alert_create"]
+    assert create[0]["over_counties"] == [cixi, chikan]
 
 
 async def test_cost_follows_what_went_out(rig: Rig) -> None:
@@ -342,8 +402,29 @@ async def test_an_urgent_warning_overtakes_a_long_fan_out(rig_with: Callable[...
     assert max(r.id for r in red_rows if r) < max(r.id for r in notice_rows if r)
 
 
-async def test_orange_and_red_go_even_over_budget_and_the_record_says_so(rig_with: Callable[..., Any]) -> None:
+async def test_orange_and_red_over_budget_wait_for_an_admin_who_is_told_at_once(
+        rig_with: Callable[..., Any]) -> None:
     rig: Rig = await rig_with(alerts={"monthly_budget_yuan": 0.01})
+    rig.clock.set(EVENING)                                # night: the admin's notice goes anyway
+    farmer = await rig.user(YANGGAO)
+    red, preview = await rig.alerts.create(rig.officer, weather_draft())
+    assert red.status is Status.HELD and preview.needs_confirmation and preview.budget and preview.budget.exceeds
+    assert preview.as_dict()["needs_confirmation"] is True
+    await rig.deliver()
+    [notice] = rig.gateway.sent
+    assert rig.admin.user and (notice.to, notice.template_key) == (rig.admin.user.phone, "alert_held")
+    assert notice.text == f"红色预警{red.id}号(慈溪市,约0.05元)超出本月预算,需管理员确认后才发送。"
+    assert [a.id for a in await rig.alerts.list_alerts(rig.officer, "held")] == [red.id]
+    await rig.alerts.confirm(rig.admin, red.id)
+    await rig.deliver()
+    assert [s.to for s in sent_of(rig, "weather_warning")] == [farmer.phone]   # at once, night or not
+    _, progress = await rig.alerts.progress(rig.officer, red.id)
+    assert progress.total == 1                            # the admin's notice is not a copy of the alert
+
+
+async def test_bureaus_may_let_orange_and_red_go_over_budget_and_the_record_says_so(
+        rig_with: Callable[..., Any]) -> None:
+    rig: Rig = await rig_with(alerts={"monthly_budget_yuan": 0.01, "urgent_over_budget": "send"})
     await rig.user(YANGGAO)
     red, preview = await rig.alerts.create(rig.officer, weather_draft())
     assert red.status is Status.SCHEDULED and preview.budget and preview.budget.exceeds
@@ -352,3 +433,5 @@ async def test_orange_and_red_go_even_over_budget_and_the_record_says_so(rig_wit
     assert json.loads(create.detail)["over_budget"] is True
     blue, _ = await rig.alerts.create(rig.officer, weather_draft(severity=Severity.BLUE))
     assert blue.status is Status.HELD
+    await rig.deliver()
+    assert sorted(s.template_key for s in rig.gateway.sent) == ["alert_held", "weather_warning"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,11 +12,21 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from farmer_mailbox.alerts.forecast import Point
 from farmer_mailbox.alerts.intake import WarningIntake
 from farmer_mailbox.alerts.model import Severity, Status
 from farmer_mailbox.alerts.qweather import QWeatherSource, parse_v1, parse_v7
-from farmer_mailbox.alerts.warnings import WarningFeedError, WarningStatus, colour_of, detail_of, parse_areas
+from farmer_mailbox.alerts.warnings import (
+    WarningArea,
+    WarningFeedError,
+    WarningStatus,
+    colour_of,
+    detail_of,
+    parse_areas,
+)
 from farmer_mailbox.config import ConfigError
 from tests.alerts.conftest import SHANXIA, YANGGAO, ZHANJIANG_VILLAGE, ZHOUXIANG_VILLAGE, Rig
 from tests.alerts.qweather_server import KEY, QWeatherServer, sample, v1_alert, v1_body, v1_path
@@ -178,8 +189,131 @@ async def test_in_daytime_an_upgrade_is_news_to_those_who_got_the_first(feed: Fe
                                               issued=DAY)))
     await intake.poll()
     await rig.deliver()
-    assert ["黄色" in s.text or "红色" in s.text for s in rig.gateway.sent] == [True, True]
+    first, update = [s.text for s in rig.gateway.sent]
+    assert first.startswith("慈溪市气象台发布暴雨黄色预警:")
+    assert update.startswith("慈溪市气象台更新暴雨红色预警:预计未来3小时内")     # it says it is an update
     assert len([s for s in rig.gateway.sent if s.to == rig.received()[0]]) == 2
+
+
+async def test_an_update_mid_send_reaches_each_user_once_and_cancels_what_waits(rig_with: Callable[..., Any]) -> None:
+    rig: Rig = await rig_with(outbox={"batch_size": 1})
+    rig.clock.set(DAY)
+    farmers = [await rig.user(v) for v in (YANGGAO, SHANXIA, YANGGAO)]
+    async with QWeatherServer() as server, httpx.AsyncClient() as client:
+        feed = Feed(server, rig, client)
+        path, intake = v1_path("330282"), feed.intake(["330282"])
+        server.answer(path, v1_body(v1_alert("rain-a", colour="orange", issued=DAY)))
+        assert await intake.poll() == {"new": 1}
+        await rig.fanout.run_due()
+        await rig.outbox.dispatch_once()                   # one copy out, two waiting
+        [heard] = rig.received()
+        server.answer(path, v1_body(v1_alert("rain-b", colour="red", message="update", supersedes=("rain-a",),
+                                             issued=DAY)))
+        assert await intake.poll() == {"new": 1}
+        await rig.deliver()
+        assert await intake.poll() == {"seen": 1}
+        await rig.deliver()
+        orange, red = await feed.alerts()
+    by_phone = {u.phone: [s.template_key for s in rig.gateway.sent if s.to == u.phone] for u in farmers}
+    assert by_phone == {u.phone: ["weather_warning", "weather_update"] if u.phone == heard else ["weather_update"]
+                        for u in farmers}
+    _, cancelled = await rig.alerts.progress(rig.admin, orange.id)
+    assert (orange.status, cancelled.sent, cancelled.get("cancelled")) == (Status.CANCELLED, 1, 2)
+    assert (red.status, red.supersedes, red.recipients) == (Status.SENT, orange.id, 3)
+
+
+async def test_a_cancellation_mid_send_stops_the_rest_and_tells_only_those_who_got_it(
+        rig_with: Callable[..., Any]) -> None:
+    rig: Rig = await rig_with(outbox={"batch_size": 1})
+    rig.clock.set(DAY)
+    farmers = [await rig.user(v) for v in (YANGGAO, SHANXIA, YANGGAO)]
+    async with QWeatherServer() as server, httpx.AsyncClient() as client:
+        feed = Feed(server, rig, client)
+        path, intake = v1_path("330282"), feed.intake(["330282"])
+        server.answer(path, v1_body(v1_alert("hail-a", event=("冰雹", "1015"), colour="orange", issued=DAY)))
+        await intake.poll()
+        await rig.fanout.run_due()
+        await rig.outbox.dispatch_once()
+        [heard] = rig.received()
+        rig.clock.set(DAY + timedelta(hours=1))
+        server.answer(path, v1_body(v1_alert("hail-c", event=("冰雹", "1015"), colour="orange", message="cancel",
+                                             supersedes=("hail-a",), issued=DAY + timedelta(hours=1))))
+        assert await intake.poll() == {"lifted": 1}
+        await rig.deliver()
+        warning, lifted = await feed.alerts()
+    assert [(s.to, s.template_key) for s in rig.gateway.sent] == [(heard, "weather_warning"),
+                                                                   (heard, "weather_lifted")]
+    assert rig.gateway.sent[1].text == "慈溪市气象台已于7月8日11时解除冰雹橙色预警。"
+    _, progress = await rig.alerts.progress(rig.admin, warning.id)
+    assert (warning.status, progress.sent, progress.get("cancelled")) == (Status.CANCELLED, 1, len(farmers) - 1)
+    assert (lifted.recipients, lifted.cost_yuan) == (1, 0.05)     # only the one who got it, and paid for one
+
+
+async def test_a_warning_for_an_area_we_have_no_region_for_is_logged_and_skipped(
+        feed: Feed, caplog: pytest.LogCaptureFixture) -> None:
+    rig = feed.rig
+    farmer = await rig.user(YANGGAO)
+    nowhere = WarningArea("990100000000", point=Point(30.0, 120.0))     # no such region in the table
+    source = QWeatherSource(feed.client, feed.server.url, KEY)
+    intake = WarningIntake(rig.alerts, source, [nowhere, *parse_areas(["330282"])])
+    feed.server.answer("/weatheralert/v1/current/30.00/120.00", v1_body(v1_alert("nowhere-1")))
+    feed.server.answer(v1_path("330282"), v1_body(v1_alert("cixi-1")))
+    with caplog.at_level(logging.ERROR):
+        assert await intake.poll() == {"refused": 1, "new": 1}
+    assert "nowhere-1" in caplog.text and "990100000000" in caplog.text
+    assert await intake.poll() == {"seen": 2}                          # skipped for good, not retried
+    await rig.deliver()
+    assert rig.received() == [farmer.phone]
+
+
+@pytest.mark.parametrize(("status", "body"), [
+    (503, "Service Unavailable"), (500, {"error": {"status": 500}}), (200, "<html>maintenance</html>"),
+    (200, ["not", "an", "object"]), (200, {"alerts": {"id": "x"}}), (200, {"unexpected": True}),
+])
+async def test_a_feed_error_is_logged_and_the_next_round_takes_the_warning(
+        feed: Feed, caplog: pytest.LogCaptureFixture, status: int, body: Any) -> None:
+    rig = feed.rig
+    farmer = await rig.user(YANGGAO)
+    path, intake = v1_path("330282"), feed.intake(["330282"])
+    feed.server.answer(path, body, status=status)
+    with caplog.at_level(logging.WARNING):
+        assert await intake.poll() == {}
+    assert "warning feed qweather failed for 330282000000" in caplog.text
+    feed.server.answer(path, v1_body(v1_alert("late-1")))
+    assert await intake.poll() == {"new": 1}
+    await rig.deliver()
+    assert rig.received() == [farmer.phone]
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
+                                                                                      max_size=5), max_leaves=25)
+alert_items = st.fixed_dictionaries({}, optional={
+    key: json_values | st.text(max_size=30) for key in (
+        "id", "senderName", "issuedTime", "messageType", "eventType", "severity", "color", "effectiveTime",
+        "onsetTime", "expireTime", "headline", "description")})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(json_values, st.fixed_dictionaries({"alerts": st.lists(alert_items | json_values, max_size=4)},
+                                                    optional={"metadata": json_values})))
+def test_any_v1_body_parses_or_is_a_feed_error(body: Any) -> None:
+    try:
+        warnings = parse_v1(body) if isinstance(body, dict) else []
+    except WarningFeedError:
+        return
+    assert all(w.id and isinstance(w.colour, Severity) for w in warnings)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(json_values, st.fixed_dictionaries({"code": st.sampled_from(["200", "204", "401", 200]),
+                                                     "warning": st.lists(json_values, max_size=4) | json_values})))
+def test_any_v7_body_parses_or_is_a_feed_error(body: Any) -> None:
+    try:
+        warnings = parse_v7(body) if isinstance(body, dict) else []
+    except WarningFeedError:
+        return
+    assert all(w.id and isinstance(w.status, WarningStatus) for w in warnings)
 
 
 async def test_a_cancellation_lifts_the_warning_and_says_so_to_those_who_got_it(feed: Feed) -> None:
@@ -272,8 +406,10 @@ async def test_v7_sample_in_its_own_time_becomes_a_blue_alert(feed: Feed) -> Non
     assert len("【农民信箱】" + sms.text) <= 134
 
 
-async def test_blue_over_budget_waits_red_goes(rig_with: Callable[..., Any]) -> None:
-    rig: Rig = await rig_with(alerts={"monthly_budget_yuan": 0.01})
+@pytest.mark.parametrize(("policy", "red_status"), [("hold", Status.HELD), ("send", Status.SENT)])
+async def test_over_budget_warnings_wait_for_an_admin_unless_urgent_ones_may_go(
+        rig_with: Callable[..., Any], policy: str, red_status: Status) -> None:
+    rig: Rig = await rig_with(alerts={"monthly_budget_yuan": 0.01, "urgent_over_budget": policy})
     farmer = await rig.user(YANGGAO)
     async with QWeatherServer() as server, httpx.AsyncClient() as client:
         feed = Feed(server, rig, client)
@@ -282,7 +418,10 @@ async def test_blue_over_budget_waits_red_goes(rig_with: Callable[..., Any]) -> 
         assert await feed.intake(["330282"]).poll() == {"new": 2}
         await rig.deliver()
         blue, red = await feed.alerts()
-    assert (blue.status, red.status) == (Status.HELD, Status.SENT)
-    assert rig.received() == [farmer.phone]
+    assert (blue.status, red.status) == (Status.HELD, red_status)
+    warned = [s.to for s in rig.gateway.sent if s.template_key == "weather_warning"]
+    assert warned == ([farmer.phone] if policy == "send" else [])
+    held = [s.text for s in rig.gateway.sent if s.template_key == "alert_held"]
+    assert len(held) == (2 if policy == "hold" else 1) and all("超出本月预算" in t for t in held)
     events = [json.loads(e.detail) for e in await rig.services.store.record_tail(30) if e.text == "warning_received"]
     assert sorted(e["warning"] for e in events) == ["blue-1", "red-1"]

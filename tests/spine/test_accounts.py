@@ -133,3 +133,28 @@ async def test_unmasked_export_is_admin_only_and_recorded(demo: Services) -> Non
 async def test_interests_are_stored_per_user(demo: Services) -> None:
     user = await demo.accounts.find("13900000011")
     assert user.interests == ("葡萄", "葡萄苗")
+
+
+@pytest.mark.parametrize(("village", "by", "message"), [
+    ("横河镇", None, "“横河镇”是镇(街道)名,请写到村(社区)"),                  # three 横河镇 in China, no village
+    ("横河镇", "13900000003", "“横河镇”是镇(街道)名,请写到村(社区)"),         # one near the liaison
+    ("330282114000", None, "“横河镇”是镇(街道)名,请写到村(社区)"),
+    ("慈溪市", None, "“慈溪市”是县(区)名,请写到村(社区)"),
+])
+async def test_a_town_or_county_is_named_as_such_not_as_an_ambiguous_village(
+        demo: Services, village: str, by: str | None, message: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        await demo.accounts.register(await actor(demo, by), form(village=village))
+    assert (info.value.code, info.value.message) == ("village.not_village", message)
+
+
+def test_every_registration_refusal_fits_one_sms_with_the_signature() -> None:
+    from farmer_mailbox import wording
+
+    longest = {"masked": "欧阳** 139****5678", "user_id": "2400000", "line": "100000",
+               "name": "内蒙古自治区鄂尔多斯市伊金", "level": "县(区)或镇(街道)"}
+    for code, text in wording.ERRORS.items():
+        if code.split(".")[0] in ("alert", "posting"):
+            continue
+        reply = wording.render("register_failed", {"reason": text.format(**longest)})
+        assert len("【农民信箱】" + reply) <= 70, (code, reply)

@@ -75,3 +75,138 @@ def test_missing_or_broken_file_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_text("[service\nport = 1", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(bad, env={})
+
+
+# --- environment overrides of gateway options ------------------------------------------------
+
+KANNEL = {"type": "kannel", "sendsms_url": "http://127.0.0.1:13013/cgi-bin/sendsms", "username": "u",
+          "password_env": "KPW", "webhook_token_env": "KTOKEN", "dlr_url": "http://127.0.0.1:8080/hooks/k/receipt",
+          "max_messages": 10}
+KANNEL_ENV = {"KPW": "pw", "KTOKEN": "tok"}
+
+
+def kannel_config(env: dict[str, str], **options: object) -> dict[str, object]:
+    raw = {"gateways": {"k": KANNEL | options}, "routes": {"replies": ["k"], "matches": ["k"], "alerts": ["k"]}}
+    return dict(build_config(raw, env=KANNEL_ENV | env).gateways["k"])
+
+
+async def test_a_gateway_option_from_the_environment_takes_the_options_type() -> None:
+    import httpx
+
+    from farmer_mailbox.config import Config
+    from farmer_mailbox.gateway_setup import build_gateways
+
+    env = {"FARMER_MAILBOX_GATEWAYS_K_MAX_MESSAGES": "20",       # in the file: its type (int)
+           "FARMER_MAILBOX_GATEWAYS_K_DLR_MASK": "3",             # absent from the file: the declared type
+           "FARMER_MAILBOX_GATEWAYS_K_TIMEOUT": "2.5",
+           "FARMER_MAILBOX_GATEWAYS_K_SMSC": "12345"}             # absent, a string that looks like a number
+    options = kannel_config(env)
+    assert (options["max_messages"], options["dlr_mask"], options["timeout"], options["smsc"]) == (20, 3, 2.5, "12345")
+    raw = {"gateways": {"k": KANNEL}, "routes": {"replies": ["k"], "matches": ["k"], "alerts": ["k"]}}
+    config: Config = build_config(raw, env=KANNEL_ENV | env)
+    async with httpx.AsyncClient() as client:
+        gateway = build_gateways(config, client, KANNEL_ENV)["k"]   # the gateway accepts what the env gave
+    assert gateway.capabilities() is not None
+
+
+def test_gateway_lists_and_tables_can_come_from_the_environment() -> None:
+    raw = {"gateways": {"m": {"type": "memory"}, "a": {"type": "aliyun", "templates": {"help": "SMS_1"}}}}
+    config = build_config(raw | {"routes": {"replies": ["m"], "matches": ["m"], "alerts": ["m"]}}, env={
+        "FARMER_MAILBOX_GATEWAYS_M_TEMPLATES": '["help", "unknown"]',
+        "FARMER_MAILBOX_GATEWAYS_A_TEMPLATES": '{ help = "SMS_2", unknown = "SMS_3" }',
+        "FARMER_MAILBOX_GATEWAYS_M_RATE_PER_SECOND": "5"})
+    assert config.gateways["m"]["templates"] == ["help", "unknown"]
+    assert config.gateways["a"]["templates"] == {"help": "SMS_2", "unknown": "SMS_3"}
+    assert config.gateways["m"]["rate_per_second"] == 5.0
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"FARMER_MAILBOX_GATEWAYS_K_MAX_MESSAGES": "many"}, "gateways.k.max_messages: expected an integer, got 'many'"),
+    ({"FARMER_MAILBOX_GATEWAYS_K_DLR_MASK": "3.5"}, "gateways.k.dlr_mask: expected an integer"),
+    ({"FARMER_MAILBOX_GATEWAYS_K_TIMEOUT": "inf"}, "gateways.k.timeout: expected a finite number"),
+    ({"FARMER_MAILBOX_GATEWAYS_K_STATUS_MAP": "{ x = "}, "gateways.k.status_map: expected a TOML value"),
+])
+def test_a_bad_gateway_option_in_the_environment_names_the_key(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        kannel_config(env)
+    assert message in str(info.value)
+
+
+def test_every_numeric_gateway_option_has_a_declared_type() -> None:
+    import re
+
+    from farmer_mailbox.config_env import GATEWAY_OPTION_TYPES
+
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (Path(__file__).parents[2] / "gateways").glob("*.py"))
+    read = {name: int if kind == "integer" else float
+            for kind, name in re.findall(r"\.(integer|number)\(\s*\"(\w+)\"", source)}
+    assert read and {"max_messages", "timeout", "rate_per_second"} <= set(read)
+    assert {name: GATEWAY_OPTION_TYPES.get(name) for name in read} == read
+
+
+# --- unknown environment variables -------------------------------------------------------------
+
+@pytest.mark.parametrize(("var", "message"), [
+    ("FARMER_MAILBOX_SERVICE_NOSUCH", "[service] has no such key"),
+    ("FARMER_MAILBOX_SERVICE_PROT", "[service] has no such key (known: host, port"),
+    ("FARMER_MAILBOX_GATEWAYS_NOPE_TYPE", "no configured gateway has that name (gateways: console)"),
+    ("FARMER_MAILBOX_SERVCE_PORT", "expected FARMER_MAILBOX_<SECTION>_<KEY>"),
+])
+def test_a_misspelled_environment_setting_stops_start_up(var: str, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        build_config({}, env={var: "1"})
+    assert f"environment variable {var}: not a setting" in str(info.value) and message in str(info.value)
+
+
+def test_our_own_variables_that_are_not_settings_are_fine() -> None:
+    raw = {"gateways": {"k": KANNEL | {"password_env": "FARMER_MAILBOX_KANNEL_PASSWORD"}},
+           "routes": {"replies": ["k"], "matches": ["k"], "alerts": ["k"]}}
+    env = {"FARMER_MAILBOX_ID_KEY": "x", "FARMER_MAILBOX_REQUIRE_KANNEL": "1", "KTOKEN": "t",
+           "FARMER_MAILBOX_KANNEL_PASSWORD": "pw", "FARMER_MAILBOX_GATEWAYS_K_USERNAME": "v"}
+    assert build_config(raw, env=env).gateways["k"]["username"] == "v"
+
+
+# --- values checked at start -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ({"service": {"timezone": "Mars/Base"}}, "service.timezone: expected an IANA time zone such as Asia/Shanghai"),
+    ({"service": {"public_url": "mailbox.example.com"}}, "service.public_url: expected an http:// or https:// URL"),
+    ({"service": {"host": "http://0.0.0.0"}}, "service.host: expected a bind address"),
+    ({"service": {"database": ""}}, "service.database: expected a file path"),
+    ({"outbox": {"max_age_hours": float("inf")}}, "outbox.max_age_hours: expected a finite number"),
+    ({"outbox": {"lease_seconds": float("nan")}}, "outbox.lease_seconds: expected a finite number"),
+    ({"outbox": {"max_age_hours": 1e9}}, "outbox.max_age_hours: expected hours greater than 0 and at most 8760"),
+    ({"outbox": {"quiet_end": "7:00"}}, "outbox.quiet_end: expected a time of day as HH:MM"),
+    ({"outbox": {"backoff_base_seconds": 60, "backoff_max_seconds": 30}},
+     "outbox.backoff_max_seconds: expected at least outbox.backoff_base_seconds (60)"),
+    ({"matching": {"reminder_days": 30}}, "matching.reminder_days: expected fewer than matching.posting_days (30)"),
+    ({"matching": {"posting_days": 0}}, "matching.posting_days: expected days greater than 0"),
+    ({"weather": {"forecast_base_url": "ftp://api.open-meteo.com"}}, "weather.forecast_base_url: expected an http://"),
+    ({"weather": {"qweather_base_url": "abc.qweatherapi.com"}}, "weather.qweather_base_url: expected an http://"),
+    ({"wechat": {"window_hours": 72}}, "wechat.window_hours: expected hours (WeChat allows 48)"),
+    ({"wechat": {"gateway": "wx"}}, "wechat.gateway: expected a configured gateway (console), got 'wx'"),
+    ({"routes": {"replies": ["console", ""]}}, "routes.replies: expected names without empty entries"),
+    ({"sms": {"signature": "【" + "农" * 30 + "】"}}, "sms.signature: expected a signature of at most 20 characters"),
+])
+def test_more_bad_values_stop_with_the_key_named(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        build_config(raw, env={})
+    assert message in str(info.value)
+
+
+def test_a_database_path_that_is_a_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"service\.database: expected a file path, not a directory"):
+        build_config({"service": {"database": str(tmp_path)}}, env={})
+
+
+def test_a_bad_time_zone_stops_check_config_with_the_key_named(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from farmer_mailbox.cli import main
+
+    path = tmp_path / "tz.toml"
+    path.write_text('[service]\ntimezone = "Mars/Base"\n', encoding="utf-8")
+    assert main(["--config", str(path), "check-config"]) == 2
+    assert main(["--config", str(path), "serve"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("configuration error: service.timezone: expected an IANA time zone") == 2
+    assert "Traceback" not in err

@@ -67,3 +67,21 @@ async def test_every_imported_user_has_its_record_entry(services: Services, liai
     assert report.imported == 30
     tail = await services.store.record_tail(30)
     assert all(e.text == "register" for e in tail)
+
+
+async def test_an_officer_imports_within_their_county_only(services: Services) -> None:
+    await load_demo(services.accounts)
+    officer = await services.accounts.actor_for(await services.accounts.find("13900000002"), Channel.CLI)  # 慈溪
+    lines = csv_lines(
+        f"张三,{valid_id(serial=11)},13700000011,子陵村,,farmer,,",                       # line 2 ok (慈溪)
+        f"李四,{valid_id(serial=12)},13700000012,440802001002,,farmer,,",                # line 3 another city
+        f"王五,{valid_id(serial=13)},13700000013,大山村,,liaison,横河镇子陵村联络点,",     # line 4 ok: a liaison
+        f"赵六,{valid_id(serial=14)},13700000014,杨高村,,officer,,330282",               # line 5 an officer: no
+        f"钱七,{valid_id(serial=15)},13700000015,杨高村,,admin,,",                       # line 6 an admin: no
+        header="name,id_number,phone,village,interests,role,liaison_point,county")
+    report = await import_users(services.accounts, officer, lines)
+    assert [(e.line, e.code) for e in report.errors] == [(3, "scope.county"), (5, "scope.role"), (6, "scope.role")]
+    assert report.imported == 2
+    assert (await services.accounts.find("13700000013")).registered_by == officer.user_id
+    for phone in ("13700000012", "13700000014", "13700000015"):
+        assert await services.store.user_by_phone(phone) is None

@@ -54,3 +54,36 @@ async def test_the_raw_id_number_never_reaches_the_database_file(services: Servi
     for form in (raw, raw[6:14], raw[:17]):
         assert form.encode() not in data and form.encode("utf-16-le") not in data
     assert b"330282********" in data  # only the masked form is stored in clear
+
+
+async def test_migration_7_anchors_the_head_of_an_existing_record(tmp_path: Path) -> None:
+    from farmer_mailbox.audit import GENESIS, entry_hash, verify_rows
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)                 # a database as release 0006 left it, with a record
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                 "applied_at TEXT NOT NULL)")
+    for number, name, sql in migration_files():
+        if number < 7:
+            conn.executescript(sql)
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 'then')", (number, name))
+    prev = GENESIS
+    for i in range(1, 4):
+        row: dict[str, object] = {"id": i, "at": "2026-05-01T02:00:00.000000Z", "kind": "event", "channel": "cli",
+                                  "user_id": None, "address": "", "text": f"e{i}", "gateway": "",
+                                  "external_id": "", "detail": ""}
+        digest = entry_hash(prev, row)
+        conn.execute("INSERT INTO message_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     (*row.values(), prev, digest))
+        prev = digest
+    conn.commit()
+    conn.close()
+    store = await SqliteStore.open(path)
+    try:
+        assert await store.migrate() == [n for n, _, _ in migration_files() if n >= 7]
+        assert await store.record_head() == (3, prev)
+        report = await verify_rows(store.iter_record_rows(), await store.record_referenced_max(),
+                                   await store.record_head())
+        assert report.ok and report.entries == 3
+    finally:
+        await store.close()

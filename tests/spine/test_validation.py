@@ -77,3 +77,52 @@ def test_phone_validation_only_ever_refuses_with_a_validation_error(text: str) -
 def test_bad_names_are_refused(name: str) -> None:
     with pytest.raises(ValidationError):
         validate_name(name)
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("张三", "张三"), ("欧阳娜仁托娅", "欧阳娜仁托娅"), ("王〇", "王〇"), ("𠇔明", "𠇔明"), ("䶮红", "䶮红"),
+    ("阿依古丽·买买提", "阿依古丽·买买提"), ("阿依古丽・买买提", "阿依古丽·买买提"),
+    ("阿依古丽.买买提", "阿依古丽·买买提"), ("阿依古丽•买买提", "阿依古丽·买买提"),
+    ("张　三", "张三"), (" 李 四 ", "李四"), ("张三\u200b", "张三"),
+    ("努尔·阿卜杜拉·艾买提江·阿不都热合曼", "努尔·阿卜杜拉·艾买提江·阿不都热合曼"),
+])
+def test_real_names_are_accepted_as_on_the_id_card(typed: str, stored: str) -> None:
+    assert validate_name(typed) == stored
+
+
+@pytest.mark.parametrize("name", ['"引号,农"', "引号,农", "张三!", "李明（小）", "John", "张三a", "·张三", "张三·",
+                                  "张··三", "张-三", "<script>"])
+def test_names_with_punctuation_or_latin_letters_are_refused(name: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        validate_name(name)
+    assert info.value.code == "name.invalid" and "汉字" in info.value.message
+
+
+@given(st.text(max_size=30))
+def test_an_accepted_name_is_only_han_characters_and_inner_dots(text: str) -> None:
+    try:
+        name = validate_name(text)
+    except ValidationError:
+        return
+    assert 2 <= len(name) <= 20 and not name.startswith("·") and not name.endswith("·") and "··" not in name
+    assert all(ch == "·" or ch == "〇" or ch >= "\u3400" for ch in name)
+
+
+@pytest.mark.parametrize(("sender", "address"), [
+    ("+8613900000011", "13900000011"), ("008613900000011", "13900000011"), ("8613900000011", "13900000011"),
+    ("+86 139-0000-0011", "13900000011"), ("13900000011", "13900000011"),
+    ("+８６１３９００００００１１", "13900000011"),
+    ("+15005550006", "+15005550006"), ("10086", "10086"), (" 13900000011 ", "13900000011"), ("", ""),
+])
+def test_sms_senders_are_brought_to_the_11_digits(sender: str, address: str) -> None:
+    from farmer_mailbox.validation import sms_address
+
+    assert sms_address(sender) == address
+
+
+@given(st.text(max_size=24))
+def test_sms_address_never_raises_and_is_stable(text: str) -> None:
+    from farmer_mailbox.validation import sms_address
+
+    once = sms_address(text)
+    assert sms_address(once) == once

@@ -76,3 +76,52 @@ async def test_without_a_valid_staff_token_it_is_401(client: AppClient, header: 
     response = await client.post("/api/users", json=farmer(), headers=headers)
     assert response.status == 401 and (await response.json())["error"]["code"].startswith("auth.")
     assert await runtime_of(client).services.store.count_users() == 0
+
+
+SHANXIA = "330282123201"   # 山下村, 龙山镇 (the liaison point's other village)
+ZILING = "330282114201"    # 子陵村, 横河镇 (慈溪, but another point's)
+
+
+@pytest.fixture
+async def liaison(client: AppClient) -> dict[str, str]:
+    """The Authorization header of a liaison whose point covers 杨高村 and 山下村."""
+    accounts = runtime_of(client).services.accounts
+    operator = await accounts.actor_for(None, Channel.CLI)
+    await accounts.create_liaison_point(operator, "杨高村联络点", [YANGGAO, SHANXIA])
+    await accounts.register(operator, RegistrationForm("杨丽", valid_id(serial=3), "13900000003", YANGGAO,
+                                                       "liaison", liaison_point="杨高村联络点"))
+    return {"Authorization": f"Bearer {await accounts.issue_token(operator, '13900000003')}"}
+
+
+async def test_a_liaison_registers_in_the_points_villages(client: AppClient, liaison: dict[str, str]) -> None:
+    first = await client.post("/api/users", json=farmer(), headers=liaison)
+    second = await client.post("/api/users", json=farmer(village=SHANXIA, phone="13900000015", name="沈桂芳",
+                                                         id_number=valid_id(serial=15)), headers=liaison)
+    assert (first.status, second.status) == (201, 201)
+    assert (await second.json())["village_code"] == SHANXIA
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    ({"village": ZILING}, "scope.village"),                       # the same county, not the point's
+    ({"village": ZHANJIANG_VILLAGE}, "scope.village"),            # another city
+    ({"role": "liaison", "liaison_point": "杨高村联络点"}, "scope.role"),
+    ({"role": "officer", "county": "330282"}, "scope.role"),
+], ids=["another-point", "another-city", "a-liaison", "an-officer"])
+async def test_a_liaison_outside_their_scope_is_403(client: AppClient, liaison: dict[str, str],
+                                                   body: dict[str, str], code: str) -> None:
+    response = await client.post("/api/users", json=farmer(**body), headers=liaison)
+    assert response.status == 403 and (await response.json())["error"]["code"] == code
+    assert (await client.get("/api/users/13900000014", headers=liaison)).status == 404
+
+
+async def test_a_liaison_edits_only_within_the_point(client: AppClient, liaison: dict[str, str],
+                                                    officer: dict[str, str]) -> None:
+    assert (await client.post("/api/users", json=farmer(village=ZILING), headers=officer)).status == 201
+    moved = await client.patch("/api/users/13900000014", json={"status": "suspended"}, headers=liaison)
+    assert moved.status == 403 and (await moved.json())["error"]["code"] == "scope.village"
+    assert (await client.post("/api/users", json=farmer(phone="13900000016", id_number=valid_id(serial=16)),
+                              headers=liaison)).status == 201
+    away = await client.patch("/api/users/13900000016", json={"village": ZILING}, headers=liaison)
+    assert away.status == 403                                     # cannot move someone out of the point
+    ok = await client.patch("/api/users/13900000016", json={"village": SHANXIA}, headers=liaison)
+    assert ok.status == 200 and (await ok.json())["village_code"] == SHANXIA
