@@ -41,7 +41,8 @@ async def test_a_village_that_is_not_one_is_an_error_not_a_default() -> None:
     lines = [
         {"id": "ghost", "from": "老鬼", "village": "不存在村", "text": "卖葡萄苗800株"},
         {"id": "town", "from": "老镇", "village": "观海卫镇", "text": "卖葡萄苗800株"},
-        {"id": "towns", "from": "老横", "village": "横河镇", "text": "卖葡萄苗800株"},   # several 横河镇 in China
+        {"id": "towns", "from": "老横", "village": "横河镇", "text": "卖葡萄苗800株"},   # several towns, no village
+        {"id": "villages", "from": "老山", "village": "大山村", "text": "卖葡萄苗800株"},  # several villages
         {"id": "county", "from": "老县", "village": "330282000000", "text": "卖葡萄苗800株"},
         {"id": "ok", "from": "老杨", "text": "买葡萄苗"},
     ]
@@ -49,11 +50,12 @@ async def test_a_village_that_is_not_one_is_an_error_not_a_default() -> None:
     by_id = {o.get("id"): o for o in out if "id" in o}
     assert by_id["ghost"] == {"id": "ghost", "error": "unknown village '不存在村'"}
     assert by_id["town"] == {"id": "town", "error": "'观海卫镇' is not a village (a town or county?): name a village"}
-    assert by_id["towns"]["error"] == "'横河镇' names several places: add its town or county, or give its code"
+    assert by_id["towns"]["error"] == "'横河镇' is not a village (a town or county?): name a village"
+    assert by_id["villages"]["error"] == "'大山村' names several places: add its town or county, or give its code"
     assert by_id["county"]["error"].startswith("'330282000000' is not a village")
     assert by_id["ok"]["matched_with"] == [] and by_id["ok"]["replies"][0].endswith("有匹配时会短信告诉您。")
     summary = out[-1]["summary"]
-    assert summary["errors"] == 4 and summary["messages"] == 1 and summary["farmers"] == 1
+    assert summary["errors"] == 5 and summary["messages"] == 1 and summary["farmers"] == 1
 
 
 async def test_a_farmer_keeps_one_village() -> None:
