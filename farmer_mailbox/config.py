@@ -103,7 +103,10 @@ class MatchingSection:
     match_sms_per_day: int = _opt(5, "match notices per user per day; the rest are folded", checks.positive)
     list_size: int = _opt(3, "matches listed in one reply", checks.positive)
     price_days: int = _opt(30, "postings this recent count for price queries (JG)", checks.between(0, 3650, "days"))
-    notify_limit: int = _opt(10, "counterparties told about one new posting (best first)", checks.positive)
+    notify_limit: int = _opt(10, "counterparties told about one new posting by SMS at once (best first)",
+                             checks.positive)
+    max_matches_stored: int = _opt(20, "matches stored per new posting (best first); more are shown as N+",
+                                   checks.between(0, 1000, "matches"))
     digest_time: str = _opt("20:00", "local time of the digest of match notices folded by the daily cap", checks.hhmm)
     upkeep_seconds: float = _opt(60.0, "how often expiry, reminders, digests and index sync run",
                                   checks.between(0, 86400, "seconds"))

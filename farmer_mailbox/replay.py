@@ -5,16 +5,21 @@ before deploying them.
 
 Input, one JSON object per line: {"id", "from", "text", "village"}. `from` is optional: each
 distinct value becomes one registered farmer (a line without it gets a farmer of its own);
-`village` is a village name or 12-digit code, default 杨高村 (慈溪市龙山镇). Messages go in file
-order through the same inbound path the gateways use (inbox, conversation, matching, outbox),
-with the memory gateway and a clock that starts at 10:00 local time and moves one second per
-message.
+`village` is a village name or 12-digit code, default 杨高村 (慈溪市龙山镇). A farmer has one
+village: it is set by the first line of that `from`; a later line may repeat it (by name or code)
+but naming another village is an error. Messages go in file order through the same inbound path
+the gateways use (inbox, conversation, matching, outbox), with the memory gateway and a clock
+that starts at 10:00 local time and moves one second per message. Nothing goes over the network:
+the scratch configuration has no forecast provider and no warning feed (TQ answers that no
+forecast is available).
 
 Output, one JSON object per input line: {"id", "intent", "postings" (as `farmer-mailbox parse`),
 "matched_with" (ids of earlier lines whose postings this one matched, best first: every match
 the engine found, not only those notified within the caps), "replies" (texts sent back to this
-sender)}; a line that cannot be read gives {"id", "error"}. Then one line {"summary": {...}}
-with counts and timings.
+sender)}; a line that cannot be used gives {"id", "error"} and is not processed (not JSON, no
+text, a village that is unknown, ambiguous or not a village, such as a town, or another village
+for a known `from`). Then one line {"summary": {...}} with counts and timings; `messages` counts
+the lines processed, `farmers` every farmer registered, anonymous lines included.
 """
 
 from __future__ import annotations
@@ -60,6 +65,18 @@ class _State:
     found: dict[int, list[Match]] = field(default_factory=dict)
     phones: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     sent_seen: int = 0
+    farmers: int = 0
+
+
+class LineError(Exception):
+    """Why an input line cannot be replayed (its output is {"id", "error"})."""
+
+
+_VILLAGE_PROBLEMS = {
+    "village.unknown": "unknown village {name!r}",
+    "village.ambiguous": "{name!r} names several places: add its town or county, or give its code",
+    "village.not_village": "{name!r} is not a village (a town or county?): name a village",
+}
 
 
 def _phone(n: int) -> str:
@@ -77,19 +94,32 @@ def _id_number(n: int) -> str:
     return first17 + id_check_digit(first17)
 
 
+async def _village(state: _State, name: str | None) -> str:
+    """The village code a line names (the default village when it names none)."""
+    if name is None:
+        return DEFAULT_VILLAGE
+    accounts = state.runtime.services.accounts
+    try:
+        return accounts.resolve_village(await accounts.actor_for(None, Channel.CLI), name)
+    except ValidationError as exc:
+        problem = _VILLAGE_PROBLEMS.get(exc.code, "village {name!r}: " + exc.message)
+        raise LineError(problem.format(name=name)) from None
+
+
 async def _farmer(state: _State, key: str | None, village: str | None) -> User:
-    """The registered farmer behind a `from` value (registered on first sight)."""
-    if key is not None and key in state.people:
-        return state.people[key]
+    """The registered farmer behind a `from` value (registered on first sight, in the named village)."""
+    known = state.people.get(key) if key is not None else None
+    if known is not None:
+        if village is not None and await _village(state, village) != known.village_code:
+            raise LineError(f"from {key!r} is registered in {known.village_code}; a farmer has one village")
+        return known
+    code = await _village(state, village)
     accounts = state.runtime.services.accounts
     operator = await accounts.actor_for(None, Channel.CLI)
     n = next(state.phones)
-    form = RegistrationForm(name="农户" + _chinese_number(n), id_number=_id_number(n), phone=_phone(n),
-                            village=village or DEFAULT_VILLAGE)
-    try:
-        user = await accounts.register(operator, form)
-    except ValidationError:
-        user = await accounts.register(operator, replace(form, village=DEFAULT_VILLAGE))
+    form = RegistrationForm(name="农户" + _chinese_number(n), id_number=_id_number(n), phone=_phone(n), village=code)
+    user = await accounts.register(operator, form)
+    state.farmers += 1
     if key is not None:
         state.people[key] = user
     return user
@@ -101,8 +131,11 @@ async def _line(state: _State, raw: dict[str, Any], number: int) -> dict[str, An
     if not isinstance(text, str):
         return {"id": line_id, "error": "text missing"}
     sender = raw.get("from")
-    user = await _farmer(state, str(sender) if sender is not None else None,
-                         str(raw["village"]) if raw.get("village") else None)
+    try:
+        user = await _farmer(state, str(sender) if sender is not None else None,
+                             str(raw["village"]) if raw.get("village") else None)
+    except LineError as problem:
+        return {"id": line_id, "error": str(problem)}
     services = state.runtime.services
     state.clock.advance(timedelta(seconds=1))
     inbound = await state.runtime.inbox.receive(GATEWAY, "sms", [InboundSms(
@@ -146,7 +179,9 @@ async def replay(config: Config, lines: Iterable[str], scratch: Path | None = No
             raise ValueError(f"{database} exists: replay needs a scratch database of its own")
         service = replace(config.service, database=str(database), demo=True)
         routes = replace(config.routes, replies=[GATEWAY], matches=[GATEWAY], alerts=[GATEWAY])
-        scratch_config = replace(config, service=service, routes=routes, gateways={GATEWAY: {"type": "memory"}})
+        weather = replace(config.weather, forecast_provider="none", warning_source="none")   # never the network
+        scratch_config = replace(config, service=service, routes=routes, weather=weather,
+                                 gateways={GATEWAY: {"type": "memory"}})
         clock = ManualClock(START)
         gateway = MemoryGateway(GatewaySettings(GATEWAY, "memory", {}), httpx.AsyncClient())
         runtime = await Runtime.start(scratch_config, gateways={GATEWAY: gateway}, clock=clock, env={},
@@ -167,7 +202,8 @@ async def _run(state: _State, lines: Iterable[str]) -> list[dict[str, Any]]:
             out.append({"id": str(number), "error": raw})
             continue
         result = await _line(state, raw, number)
-        intents[result.get("intent", "error")] += 1
+        if "error" not in result:
+            intents[result["intent"]] += 1
         out.append(result)
     seconds = time.perf_counter() - started
     handled = sum(intents.values())
@@ -175,7 +211,7 @@ async def _run(state: _State, lines: Iterable[str]) -> list[dict[str, Any]]:
         "lines": len(out), "messages": handled, "errors": sum(1 for o in out if "error" in o),
         "intents": dict(intents), "postings": sum(len(o.get("postings", [])) for o in out),
         "lines_with_matches": sum(1 for o in out if o.get("matched_with")),
-        "replies": sum(len(o.get("replies", [])) for o in out), "farmers": len(state.people),
+        "replies": sum(len(o.get("replies", [])) for o in out), "farmers": state.farmers,
         "seconds": round(seconds, 3), "messages_per_second": round(handled / seconds, 1) if seconds else None,
     }})
     return out

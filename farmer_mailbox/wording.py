@@ -128,9 +128,9 @@ _ALL += [
     _t("posting_no_product", "没看出您要买卖什么,请写明产品和数量,如:卖土鸡蛋300斤。", 1),
     _t("match_notice", "有人{what}({place}),回LX{n}取联系方式,回HF{n}+内容留言。", 1,
        what="求购葡萄苗50000株3.5元/株以内", place="横河镇子陵村", n="1234"),
-    _t("match_digest", "今天还有{count}条新匹配未逐条发送,回WD查看。", 1, count="1000"),
-    _t("mine_list", "您的信息:{items}。回WD+编号看匹配,CX+编号撤销。", 2,
-       items="1234567求购葡萄苗2000株(3条匹配);1234568出售鸡蛋300斤1.5元/斤(待审核)等3条"),
+    _t("match_digest", "您还有{count}条新匹配未逐条发送,回WD查看。", 1, count="1000"),
+    _t("mine_list", "您的信息:{items}。回WD+编号看匹配,CX+编号撤销。", 1,
+       items="1234567求购葡萄苗2000株(50+条匹配)等3条"),
     _t("mine_empty", "您目前没有登记中的信息。发“卖/买+产品+数量”即可登记。", 1),
     _t("mine_matches", "编号{id}的匹配:{items}。回LX+序号取联系方式", 2, id="1234567",
        items="12.横河镇子陵村 葡萄苗5000株3元/株;13.龙山镇杨高村 葡萄苗2000株2.8元/株等8条"),
@@ -154,9 +154,15 @@ _ALL += [
     _t("contact_decline_ok", "已拒绝,不会把您的电话给对方。", 1),
     _t("contact_none_pending", "没有等您同意的联系请求。", 1),
     _t("contact_unavailable", "对方暂时无法联系。", 1),
-    _t("relay", "序号{n}对方留言:{message}(回HF{n}+内容回复)", 2, n="1234",
-       message="明天上午十点我开三轮车过来看苗,麻烦您在村口小店等我一下,价格可以再商量,谢谢!如果下雨就改到后天上午,您看行吗?"),
+    # a relayed message is clipped to one segment (market/texts.py clip); the sender is told
+    _t("relay", "序号{n}对方留言:{message}(回HF{n}+内容回复)", 1, n="1234",
+       message="明天上午十点我开三轮车过来看苗,麻烦您在村口小店等我一下,价格可以再…"),
     _t("relay_sent", "留言已转给对方。", 1),
+    _t("relay_clipped", "留言太长,只转给对方前{kept}个字。", 1, kept="40"),
+    _t("relay_refused", "留言不能带网址或别人的电话号码,请改后再发。", 1),
+    _t("ref_closed", "序号{n}的信息已撤销或过期,不能再联系。回WD看其他匹配。", 1, n="1234"),
+    _t("posted_capped", "已登记前{count}条:{items}。每条短信最多{count}种产品,其余请另发。", 1, count="5",
+       items="编号1234567出售鸡蛋;编号1234568出售鸭蛋等3条"),
     _t("price_report", "{product}近{days}天:{parts}。", 1, product="葡萄苗", days="30",
        parts="本县卖价3.5元/株(12条)买价3元/株(4条);本市卖价3.2元/株(120条)"),
     _t("price_none", "近{days}天本市没有{product}的报价。", 1, days="30", product="葡萄苗"),
@@ -168,6 +174,53 @@ _ALL += [
     _t("subscribe_usage", "关注品种请发DY+品种,如:DY 水稻 葡萄。", 1),
     _t("bind_in_wechat", "绑定微信请在公众号里发“绑定+手机号”。", 1),
 ]
+
+# --- marketplace fragments (issue 5; farmer_mailbox/market) -----------------------------------
+# Pieces the market builds replies from (a posting in a few words, list items, price reports,
+# hold reasons shown in posting_held, dates). They land in the templates above, whose budgets are
+# tested with samples built from them.
+MARKET_FRAGMENTS: dict[str, str] = {
+    "side.sell": "出售",
+    "side.buy": "求购",
+    "price.negotiable": "价格面议",
+    "price.ceiling": "{price}以内",          # a buyer's maximum: 4元/株以内
+    "price.range": "{low}-{high}",            # 2-3元/斤 (the unit follows)
+    "list.sep": ";",
+    "list.more": "等{n}条",
+    "list.more_plus": "等{n}+条",
+    "ellipsis": "…",
+    "ref.posting": "编号{id}",
+    "ref.postings": "{count}条信息",
+    "ref.sep": "、",
+    "mine.pending": "待审核",
+    "mine.matches": "{count}条匹配",
+    "count.plus": "{n}+",
+    "area.county": "本县",
+    "area.city": "本市",
+    "price.asked": "卖价",
+    "price.offered": "买价",
+    "price.count": "({count}条)",
+    "date": "{month}月{day}日",
+    "hold.url": "含网址",
+    "hold.phone": "含其他电话号码",
+    "hold.flagged": "账号需审核",
+    # shown to staff (posting states, reasons stored with a posting)
+    "status.pending": "待审核",
+    "status.open": "已发布",
+    "status.cancelled": "已撤销",
+    "status.expired": "已过期",
+    "status.hidden": "已下架",
+    "action.approve": "审核通过",
+    "action.hide": "下架",
+    "reason.cancelled": "撤销",
+    "reason.hidden": "联络员下架",
+}
+
+
+def fragment(key: str, **params: object) -> str:
+    """A market fragment with its fields filled (a missing one raises KeyError)."""
+    return MARKET_FRAGMENTS[key].format_map(params)
+
 
 # --- WeChat Official Account (issue 7; farmer_mailbox/wechat) ---------------------------------
 # bind_code goes by SMS (1 segment with the signature). The others answer in WeChat, where no

@@ -15,7 +15,8 @@ import time
 from collections.abc import Iterable
 
 from farmer_mailbox.clock import from_db
-from farmer_mailbox.matching import Families, IndexedPosting, MatchIndex
+from farmer_mailbox.market.texts import NEGOTIABLE
+from farmer_mailbox.matching import DAILY, Families, IndexedPosting, MatchIndex, Recency
 from farmer_mailbox.store import Reads
 from farmer_mailbox.store.sql_market import PostingRow
 from farmer_mailbox.text.lexicon import load_lexicon
@@ -30,13 +31,17 @@ def lexicon_families() -> Families:
 
 
 def indexed(row: PostingRow) -> IndexedPosting:
-    """What the index keeps of a stored posting."""
+    """What the index keeps of a stored posting.
+
+    A seller's price is kept; a buyer's only when it is an explicit maximum (price_max: "4元以内",
+    "最高3.5元"): a buyer's plain price ("3元一株") is shown, never used to filter sellers out.
+    """
     return IndexedPosting(
         id=row.id, user_id=row.user_id, side="sell" if row.side == "sell" else "buy", product=row.product,
         region=row.region_code, created_at=row.created_at.timestamp(), base_quantity=row.base_quantity,
         price=row.price if row.side == "sell" else None,
-        price_max=(row.price_max if row.price_max is not None else row.price) if row.side == "buy" else None,
-        price_unit=row.price_unit if row.price_unit != "面议" else None,
+        price_max=row.price_max if row.side == "buy" else None,
+        price_unit=row.price_unit if row.price_unit != NEGOTIABLE else None,
     )
 
 
@@ -48,18 +53,18 @@ def _from_tuple(t: tuple[object, ...]) -> IndexedPosting:
         region=str(region), created_at=from_db(str(created)).timestamp(),
         base_quantity=float(str(base_qty)) if base_qty is not None else None,
         price=float(str(price)) if sell and price is not None else None,
-        price_max=None if sell else (float(str(price_max)) if price_max is not None
-                                     else float(str(price)) if price is not None else None),
-        price_unit=str(unit) if unit is not None and unit != "面议" else None,
+        price_max=None if sell or price_max is None else float(str(price_max)),
+        price_unit=str(unit) if unit is not None and unit != NEGOTIABLE else None,
     )
 
 
 class Book:
     """The match index plus the staged changes of the message being handled."""
 
-    def __init__(self, families: Families | None = None) -> None:
+    def __init__(self, families: Families | None = None, recency: Recency = DAILY) -> None:
         self.families = families or lexicon_families()
-        self.index = MatchIndex(self.families)
+        self.recency = recency
+        self.index = MatchIndex(self.families, recency)
         self.seq = 0
         self._staged: list[IndexedPosting | int] = []  # a posting to add, or the id of one to remove
 
@@ -72,7 +77,7 @@ class Book:
         while batch := await store.open_posting_tuples(after, LOAD_BATCH):
             postings.extend(_from_tuple(t) for t in batch)
             after = int(str(batch[-1][0]))
-        self.index = MatchIndex.from_postings(self.families, postings)
+        self.index = MatchIndex.from_postings(self.families, postings, self.recency)
         self.seq = seq
         self._staged.clear()
         gc.freeze()  # a million long-lived postings: keep them out of the collector's way

@@ -2,8 +2,10 @@
 
 `n` is the number the user was shown for the match. In `direct` privacy mode LX n gives both
 sides each other's number at once. In `consent` mode (the default) the other side is asked first
-and only Y reveals the numbers, each to the other. HF relays a short message without showing any
-number. Every exchange is on the message record.
+and only Y reveals the numbers, each to the other. HF relays a short message (one SMS: a longer
+one is clipped and the sender told) without showing any number; a relay carrying a web address or
+a number other than the sender's own is refused. LX and HF work only while both postings of the
+match are open (not cancelled, expired or hidden). Every exchange is on the message record.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 
 from farmer_mailbox.market.core import Market, described
+from farmer_mailbox.market.moderation import relay_refused
 from farmer_mailbox.market.texts import clip, what
 from farmer_mailbox.models import User
 from farmer_mailbox.replies import Reply
@@ -30,6 +33,9 @@ async def _resolve(market: Market, tx: Tx, reply: Reply, user: User,
         reply.say("ref_unknown", {"n": number})
         return None
     mine, theirs = pair
+    if mine.status != "open" or theirs.status != "open":
+        reply.say("ref_closed", {"n": number})
+        return None
     other = await market.active_user(tx, theirs.user_id)
     if other is None:
         reply.say("contact_unavailable")
@@ -115,18 +121,26 @@ async def _answer(market: Market, tx: Tx, reply: Reply, request: ContactRequest,
 
 async def relay(market: Market, tx: Tx, reply: Reply, user: User, number: str | None, text: str) -> None:
     """HF n text: pass a short message to the other side of a match, no number shown."""
-    if not text.strip():
+    message = text.strip()
+    if not message:
         reply.say("ref_usage")
         return
     found = await _resolve(market, tx, reply, user, number)
     if found is None:
         return
     match, _mine, _theirs, other = found
+    if relay_refused(message, user.phone):
+        await _record(market, tx, reply, user, "relay_refused", match, other=other.id)
+        reply.say("relay_refused")
+        return
     their_n = await tx.ref_for(other.id, match.id, market.now())
-    params = clip("relay", {"n": str(their_n), "message": text.strip()}, "message", market.signature)
+    params = clip("relay", {"n": str(their_n), "message": message}, "message", market.signature)
     reply.to(other.phone, "relay", params, user_id=other.id, purpose="match")
     await _record(market, tx, reply, user, "relay", match, other=other.id)
-    reply.say("relay_sent")
+    if params["message"] == message:
+        reply.say("relay_sent")
+    else:
+        reply.say("relay_clipped", {"kept": len(params["message"]) - 1})
 
 
 async def _record(market: Market, tx: Tx, reply: Reply, user: User, what_happened: str, match: MatchRow,

@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 
 from farmer_mailbox.market.book import Book
 from farmer_mailbox.market.texts import Described
-from farmer_mailbox.matching import Match
+from farmer_mailbox.matching import Match, Recency
 from farmer_mailbox.models import User, UserStatus
 from farmer_mailbox.store import Reads
 from farmer_mailbox.store.sql_market import MatchRow, PostingRow
+from farmer_mailbox.wording import fragment
 
 if TYPE_CHECKING:
     from farmer_mailbox.outbox import Outbox
@@ -25,6 +26,12 @@ if TYPE_CHECKING:
 
 # Called with a new posting's id and every match the engine found for it (the replay tool).
 MatchObserver = Callable[[int, list[Match]], None]
+
+
+def local_days(zone: ZoneInfo, now: datetime) -> Recency:
+    """Recency by calendar day in the service's zone (its offset now: days start at local midnight)."""
+    offset = now.astimezone(zone).utcoffset()
+    return Recency(offset=offset.total_seconds() if offset is not None else 0.0)
 
 
 def described(row: PostingRow) -> Described:
@@ -39,11 +46,11 @@ class Market:
     def __init__(self, services: Services, outbox: Outbox, book: Book | None = None) -> None:
         self.services = services
         self.outbox = outbox
-        self.book = book or Book()
         config = services.config
         self.cfg = config.matching
         self.signature = config.sms.signature
         self.zone = ZoneInfo(config.service.timezone)
+        self.book = book or Book(recency=local_days(self.zone, services.clock.now()))
         self.observer: MatchObserver | None = None
 
     def now(self) -> datetime:
@@ -57,7 +64,7 @@ class Market:
     def date_text(self, when: datetime) -> str:
         """A date as farmers read it: 12月31日."""
         local = when.astimezone(self.zone)
-        return f"{local.month}月{local.day}日"
+        return fragment("date", month=local.month, day=local.day)
 
     def place(self, code: str) -> str:
         """Where a posting is, for a message: 横河镇子陵村 (or the county when no town is known)."""

@@ -1,20 +1,30 @@
 """A farmer's own postings: WD (list; WD n lists a posting's matches), CX n (cancel), XQ n (renew),
-and JG product (the going price around them)."""
+and JG product (the going price around them).
+
+Match counts are the same everywhere: the stored matches whose other posting is still open (what
+WD n can list), with "+" when the engine found more than it stored. WD n lists them in the order
+of the poster's reply (distance, day, quantity fit, ...) under the same numbers.
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import timedelta
 
+from farmer_mailbox.market.book import indexed
 from farmer_mailbox.market.core import Market, described
 from farmer_mailbox.market.prices import area_part, summarise
-from farmer_mailbox.market.texts import fit_list, what
+from farmer_mailbox.market.texts import count_text, fit_list, posting_refs, what
+from farmer_mailbox.matching import rank_key
 from farmer_mailbox.models import User
 from farmer_mailbox.replies import Reply
 from farmer_mailbox.store import NewRecord, Reads, Tx
 from farmer_mailbox.store.base import subtree_bounds
+from farmer_mailbox.store.sql_market import MatchRow, PostingRow
+from farmer_mailbox.wording import fragment
 
-AREAS = (("本县", 6), ("本市", 4))
+AREAS = (("area.county", 6), ("area.city", 4))
+NUMBERED = 12      # matches given numbers for one WD n reply: more never fit two segments
 
 
 async def mine(market: Market, tx: Tx, reply: Reply, user: User, number: str | None) -> None:
@@ -27,30 +37,42 @@ async def mine(market: Market, tx: Tx, reply: Reply, user: User, number: str | N
         reply.say("mine_empty")
         return
     counts = await tx.match_counts([r.id for r in rows])
-    items = [f"{r.id}{what(described(r))}({'待审核' if r.status == 'pending' else f'{counts[r.id]}条匹配'})"
-             for r in rows]
+    items = [f"{r.id}{what(described(r))}({_state(r, counts[r.id])})" for r in rows]
     params, _ = fit_list("mine_list", {}, "items", items, market.signature)
     reply.say("mine_list", params)
 
 
+def _state(row: PostingRow, count: int) -> str:
+    """待审核, or how many matches: 3条匹配, 50+条匹配."""
+    if row.status == "pending":
+        return fragment("mine.pending")
+    return fragment("mine.matches", count=count_text(count, row.more_matches))
+
+
+def ranked_partners(row: PostingRow, partners: list[tuple[MatchRow, PostingRow]],
+                    market: Market) -> list[tuple[MatchRow, PostingRow]]:
+    """A posting's open matches in the engine's order (the order of the poster's reply)."""
+    query, recency = indexed(row), market.book.index.recency
+    return sorted(partners, key=lambda pair: rank_key(query, indexed(pair[1]), recency))
+
+
 async def posting_matches(market: Market, tx: Tx, reply: Reply, user: User, number: str) -> None:
-    """WD n: the open counterparties of one of the user's postings, numbered for LX."""
+    """WD n: the open counterparties of one of the user's postings, best first, numbered for LX."""
     row = await market.own_posting(tx, user, number)
     if row is None:
         reply.say("posting_not_found", {"id": number})
         return
-    now = market.now()
-    items = []
-    for match in await tx.matches_of_posting(row.id):
-        other = await tx.get_posting(match.sell_id if row.side == "buy" else match.buy_id)
-        if other is None or other.status != "open":
-            continue
-        n = await tx.ref_for(user.id, match.id, now)
-        items.append(f"{n}.{market.place(other.region_code)} {what(described(other), with_side=False)}")
-    if not items:
+    partners = ranked_partners(row, await tx.open_partners(row.id, row.side), market)
+    if not partners:
         reply.say("mine_no_matches", {"id": row.id})
         return
-    params, _ = fit_list("mine_matches", {"id": str(row.id)}, "items", items, market.signature)
+    shown = partners[:NUMBERED]
+    refs = await tx.refs_for(user.id, [m.id for m, _ in shown], market.now())
+    items = [f"{refs[m.id]}.{market.place(other.region_code)} {what(described(other), with_side=False)}"
+             for m, other in shown]
+    more = fragment("list.more_plus" if row.more_matches else "list.more", n="{n}")
+    params, _ = fit_list("mine_matches", {"id": str(row.id)}, "items", items, market.signature, more=more,
+                         extra=len(partners) - len(shown))
     reply.say("mine_matches", params)
 
 
@@ -64,7 +86,7 @@ async def cancel(market: Market, tx: Tx, reply: Reply, user: User, number: str |
         reply.say("posting_not_found", {"id": number})
         return
     now = market.now()
-    await tx.set_posting_status(row.id, "cancelled", now, reason="撤销")
+    await tx.set_posting_status(row.id, "cancelled", now, reason=fragment("reason.cancelled"))
     market.book.stage_remove(row.id)
     await tx.append_record(NewRecord(kind="event", channel=reply.channel, at=now, user_id=user.id,
                                      text=f"posting_cancelled {row.id}"))
@@ -84,8 +106,7 @@ async def renew(market: Market, tx: Tx, reply: Reply, user: User, number: str | 
         await tx.renew_posting(row.id, until)
     await tx.append_record(NewRecord(kind="event", channel=reply.channel, at=now, user_id=user.id,
                                      text="posting_renewed", detail=json.dumps([r.id for r in rows])))
-    ids = "编号" + "、".join(str(r.id) for r in rows)
-    reply.say("renewed", {"ids": ids if len(ids) <= 24 else f"{len(rows)}条信息", "date": market.date_text(until)})
+    reply.say("renewed", {"ids": posting_refs([r.id for r in rows]), "date": market.date_text(until)})
 
 
 async def prices(market: Market, reads: Reads, reply: Reply, user: User, products: tuple[str, ...]) -> None:
@@ -100,7 +121,7 @@ async def prices(market: Market, reads: Reads, reply: Reply, user: User, product
         low, high = subtree_bounds(user.village_code, digits)
         sell = summarise(await reads.price_samples(product, "sell", low, high, since))
         buy = summarise(await reads.price_samples(product, "buy", low, high, since))
-        part = area_part(label, sell, buy)
+        part = area_part(fragment(label), sell, buy)
         if part:
             parts.append(part)
     if not parts:

@@ -1,8 +1,14 @@
 """New postings: store them, match them against the book at once, tell both sides.
 
-The poster gets one reply: the posting number and, when counterparties exist, the best few
-(numbered for LX). Each counterparty gets one notice, unless that pair was told before or the
-counterparty's notices for the day are used up (then it is folded into the evening digest).
+The rule for one new posting (`matching.*` in config):
+- every match the engine finds, best first, up to `max_matches_stored`, is stored; when there are
+  more the farmer is shown "N+" (a hot product may have 200,000 sellers: nobody reads them all);
+- the poster gets one reply: the posting number, how many matched, the best `list_size` numbered
+  for LX (WD n lists the rest in the same order, under the same numbers);
+- each stored counterparty is told once per pair of users and product, ever, in either direction:
+  by SMS now when among the best `notify_limit` and within its `match_sms_per_day`, otherwise
+  folded into its next digest ("您还有N条新匹配未逐条发送,回WD查看").
+A message names at most MAX_PER_MESSAGE products; the farmer is told when more were left out.
 Postings that moderation holds are stored as `pending` and matched when a liaison approves.
 """
 
@@ -14,16 +20,16 @@ from itertools import islice
 from farmer_mailbox.market.book import indexed
 from farmer_mailbox.market.core import Market, described
 from farmer_mailbox.market.moderation import hold_reason
-from farmer_mailbox.market.texts import fit_list, what
+from farmer_mailbox.market.texts import count_text, fit_list, what
 from farmer_mailbox.matching import IndexedPosting, Match
 from farmer_mailbox.models import User
 from farmer_mailbox.replies import Reply
 from farmer_mailbox.store import NewRecord, Tx
 from farmer_mailbox.store.sql_market import FoundMatch, NewPosting, PostingRow
 from farmer_mailbox.text.models import ParseResult, Posting
+from farmer_mailbox.wording import fragment
 
 MAX_PER_MESSAGE = 5      # products one message may post
-COUNT_CAP = 20           # "匹配20+条" at most: counting further costs time and tells the farmer nothing more
 
 
 def region_of(market: Market, posting: Posting, user: User) -> str:
@@ -63,70 +69,74 @@ async def post(market: Market, tx: Tx, reply: Reply, user: User, result: ParseRe
     if hold:
         await tx.append_record(NewRecord(kind="event", channel=reply.channel, at=market.now(), user_id=user.id,
                                          text=f"posting_held {','.join(str(r.id) for r in rows)}", detail=hold))
-        reply.say("posting_held", {"id": "、".join(str(r.id) for r in rows), "reason": hold})
+        reply.say("posting_held", {"id": fragment("ref.sep").join(str(r.id) for r in rows), "reason": hold})
         return [r.id for r in rows]
-    await announce(market, tx, reply, user, rows)
+    await announce(market, tx, reply, user, rows, capped=len(result.postings) > MAX_PER_MESSAGE)
     return [r.id for r in rows]
 
 
-async def announce(market: Market, tx: Tx, reply: Reply, user: User, rows: list[PostingRow]) -> None:
-    """Match open postings and queue the poster's reply and the counterparties' notices."""
+async def announce(market: Market, tx: Tx, reply: Reply, user: User, rows: list[PostingRow],
+                   capped: bool = False) -> None:
+    """Match open postings and queue the poster's reply and the counterparties' notices.
+
+    `capped`: the message named more products than one message may post (the reply says so).
+    """
     listed = [await match_and_notify(market, tx, reply, user, row) for row in rows]
-    if len(rows) == 1:
+    if len(rows) == 1 and not capped:
         await poster_reply(market, tx, reply, rows[0], listed[0])
         return
-    items = [f"编号{r.id}{what(described(r))}" for r in rows]
-    params, _ = fit_list("posted_many", {"count": str(len(rows))}, "items", items, market.signature)
-    reply.say("posted_many", params)
+    items = [fragment("ref.posting", id=r.id) + what(described(r)) for r in rows]
+    key = "posted_capped" if capped else "posted_many"
+    params, _ = fit_list(key, {"count": str(len(rows))}, "items", items, market.signature)
+    reply.say(key, params)
 
 
 async def poster_reply(market: Market, tx: Tx, reply: Reply, row: PostingRow,
-                       found: tuple[list[tuple[int, int]], int]) -> None:
+                       found: tuple[list[tuple[int, int]], str]) -> None:
     """The poster's one reply: the number, and the best matches with their LX numbers."""
-    listed, total = found
+    listed, count = found
     if not listed:
         reply.say("posted", {"what": what(described(row)), "id": row.id, "days": market.cfg.posting_days})
         return
     others = await tx.get_postings([posting_id for _, posting_id in listed])
     items = [f"{n}.{market.place(other.region_code)} {what(described(other), with_side=False)}"
              for n, posting_id in listed if (other := others.get(posting_id)) is not None]
-    count = f"{total}+" if total >= COUNT_CAP else str(total)
-    params, _ = fit_list("posted_matches", {"what": what(described(row)), "id": str(row.id),
-                                            "count": count}, "items", items, market.signature)
+    params, _ = fit_list("posted_matches", {"what": what(described(row)), "id": str(row.id), "count": count},
+                         "items", items, market.signature)
     reply.say("posted_matches", params)
 
 
-def find_matches(market: Market, query: IndexedPosting, limit: int) -> tuple[list[Match], int]:
-    """The best `limit` matches and how many there are (counted up to COUNT_CAP; the replay counts all)."""
+def find_matches(market: Market, query: IndexedPosting, bound: int) -> tuple[list[Match], bool]:
+    """The best `bound` matches, and whether there are more (the replay's observer sees them all)."""
     found = market.book.index.iter_matches(query)
     if market.observer is not None:
         everything = list(found)
         market.observer(query.id, everything)
-        return everything[:limit], min(len(everything), COUNT_CAP)
-    head = list(islice(found, max(limit, COUNT_CAP)))
-    return head[:limit], len(head)
+        return everything[:bound], len(everything) > bound
+    head = list(islice(found, bound + 1))
+    return head[:bound], len(head) > bound
 
 
 async def match_and_notify(market: Market, tx: Tx, reply: Reply, poster: User,
-                           row: PostingRow) -> tuple[list[tuple[int, int]], int]:
+                           row: PostingRow) -> tuple[list[tuple[int, int]], str]:
     """Match one open posting; store the matches, number the best for the poster, tell the others.
 
-    Returns the poster's (number, other posting id) list, best first, and how many matched.
+    Returns the poster's (number, other posting id) list, best first, and the match count as shown.
     """
     query = indexed(row)
     cfg = market.cfg
-    top, total = find_matches(market, query, max(cfg.notify_limit, cfg.list_size))
+    stored, more = find_matches(market, query, max(cfg.max_matches_stored, cfg.list_size))
     market.book.stage_add(query)
     now = market.now()
-    found = [FoundMatch(m.posting.id, m.posting.user_id, m.posting.product, m.distance) for m in top]
+    found = [FoundMatch(m.posting.id, m.posting.user_id, m.posting.product, m.distance) for m in stored]
     settled = await tx.settle_matches(row.id, row.side, poster.id, found, cfg.list_size, cfg.notify_limit,
-                                      market.day(now), cfg.match_sms_per_day, now)
+                                      market.day(now), cfg.match_sms_per_day, now, more=more)
     if settled.notices:
         params = {"what": what(described(row)), "place": market.place(row.region_code)}
         for notice in settled.notices:
             reply.to(notice.phone, "match_notice", {**params, "n": notice.n}, user_id=notice.user_id,
                      purpose="match")
-    return settled.poster_refs, total
+    return settled.poster_refs, count_text(len(stored), more)
 
 
 async def query(market: Market, reply: Reply, user: User, result: ParseResult) -> None:
@@ -141,10 +151,8 @@ async def query(market: Market, reply: Reply, user: User, result: ParseResult) -
     if not matches:
         reply.say("query_none", {"product": wanted.product})
         return
-    items = []
-    for m in matches:
-        row = await market.services.store.get_posting(m.posting.id)
-        if row is not None:
-            items.append(f"{market.place(row.region_code)} {what(described(row))}")
+    rows = await market.services.store.get_postings([m.posting.id for m in matches])
+    items = [f"{market.place(row.region_code)} {what(described(row))}"
+             for m in matches if (row := rows.get(m.posting.id)) is not None]
     params, _ = fit_list("query_results", {"product": wanted.product}, "items", items, market.signature)
     reply.say("query_results", params)

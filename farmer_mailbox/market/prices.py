@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from farmer_mailbox.market.texts import number
+from farmer_mailbox.wording import fragment
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +25,7 @@ class PriceSummary:
 
     def text(self) -> str:
         """3.5元/株(12条)."""
-        return f"{number(round(self.median, 2))}{self.unit}({self.count}条)"
+        return f"{number(round(self.median, 2))}{self.unit}" + fragment("price.count", count=self.count)
 
 
 def summarise(samples: Sequence[tuple[float, str]]) -> PriceSummary | None:
@@ -44,7 +45,7 @@ def area_part(area: str, sell: PriceSummary | None, buy: PriceSummary | None) ->
         return ""
     text = area
     if sell is not None:
-        text += "卖价" + sell.text()
+        text += fragment("price.asked") + sell.text()
     if buy is not None:
-        text += "买价" + buy.text()
+        text += fragment("price.offered") + buy.text()
     return text

@@ -20,11 +20,17 @@ from farmer_mailbox.store.base import subtree_bounds
 from farmer_mailbox.store.sql_market import PostingRow
 from farmer_mailbox.validation import ValidationError
 
-STATUS_WORD = {"pending": "待审核", "open": "已发布", "cancelled": "已撤销", "expired": "已过期", "hidden": "已下架"}
+STATUSES = ("pending", "open", "cancelled", "expired", "hidden")
+STATUS_WORD = {status: wording.fragment(f"status.{status}") for status in STATUSES}
 
 
 def _fail(code: str, **params: object) -> ValidationError:
     return ValidationError(code, wording.ERRORS[code].format(**params))
+
+
+def _state_error(row: PostingRow, action: str) -> ValidationError:
+    return _fail("posting.state", status=STATUS_WORD.get(row.status, row.status),
+                 action=wording.fragment(f"action.{action}"))
 
 
 def posting_json(row: PostingRow) -> dict[str, object]:
@@ -88,7 +94,7 @@ async def _approve(market: Market, actor: Actor, posting_id: int, now: datetime)
     async with market.services.store.transaction() as tx:
         row = await _posting_in_scope(tx, actor, posting_id)
         if row.status != "pending":
-            raise _fail("posting.state", status=STATUS_WORD.get(row.status, row.status), action="审核通过")
+            raise _state_error(row, "approve")
         await tx.set_posting_status(row.id, "open", now)
         await _record(tx, market, actor, "posting_approved", row)
         opened = await tx.get_posting(row.id)
@@ -106,8 +112,8 @@ async def hide(market: Market, actor: Actor, posting_id: int, reason: str = "") 
     async with market.services.store.transaction() as tx:
         row = await _posting_in_scope(tx, actor, posting_id)
         if row.status not in ("pending", "open"):
-            raise _fail("posting.state", status=STATUS_WORD.get(row.status, row.status), action="下架")
-        await tx.set_posting_status(row.id, "hidden", now, reason=reason or "联络员下架")
+            raise _state_error(row, "hide")
+        await tx.set_posting_status(row.id, "hidden", now, reason=reason or wording.fragment("reason.hidden"))
         await _record(tx, market, actor, "posting_hidden", row, reason)
         poster = await tx.get_user(row.user_id)
         if poster is not None:

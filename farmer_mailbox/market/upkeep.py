@@ -1,8 +1,14 @@
-"""Market housekeeping, run every minute: reminders before expiry, expiry, the evening digest of
-match notices folded by the daily cap, and picking up posting changes made by other processes.
+"""Market housekeeping, run every minute: reminders before expiry, expiry, the digest of match
+notices folded by the caps, and picking up posting changes made by other processes.
+
+Digest. Each day at `digest_time` (local) a user with folded notices not yet reported gets one
+digest counting all of them; notices folded later wait for the next day's digest. A digest the
+service missed (it was down at digest time) goes out the next time housekeeping runs outside
+quiet hours, and then still counts everything not yet reported. At most one digest per user per
+day; every folded notice is reported exactly once.
 
 Every message it queues has a key that names its cause (the posting and its expiry, the user and
-the day), so running it twice, or on two machines, queues nothing twice.
+the digest's day), so running it twice, or on two machines, queues nothing twice.
 """
 
 from __future__ import annotations
@@ -10,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from farmer_mailbox.clock import to_db
 from farmer_mailbox.market.core import Market, described
 from farmer_mailbox.market.texts import what
 from farmer_mailbox.outbox import Message
+from farmer_mailbox.outbox_policy import QuietHours, parse_hhmm
 from farmer_mailbox.store import NewRecord
 from farmer_mailbox.workers import wait_for_work
 
@@ -32,9 +39,9 @@ class UpkeepResult:
     synced: int = 0
 
 
-def _digest_time(text: str) -> time:
-    hour, minute = text.split(":")
-    return time(int(hour), int(minute))
+def digest_day(local: datetime, digest_time: time) -> date:
+    """The day of the latest digest due at a local time: today from digest time on, else yesterday."""
+    return local.date() if local.time() >= digest_time else local.date() - timedelta(days=1)
 
 
 async def remind(market: Market, now: datetime) -> int:
@@ -75,21 +82,21 @@ async def expire(market: Market, now: datetime) -> int:
 
 
 async def digest(market: Market, now: datetime) -> int:
-    """After the digest time, tell each user how many match notices the cap folded today."""
-    local = now.astimezone(market.zone)
-    if local.time() < _digest_time(market.cfg.digest_time):
-        return 0
-    day = local.date().isoformat()
-    folded = await market.services.store.folded_notices(day)
-    messages = []
-    for user_id, count in folded:
-        user = await market.active_user(market.services.store, user_id)
-        if user is not None:
-            messages.append(Message(idem_key=f"digest:{user_id}:{day}", purpose="match", address=user.phone,
-                                    user_id=user_id, template_key="match_digest", params={"count": str(count)}))
-    if not messages:
+    """Queue the digest due (today's after digest time, or a missed one) to every user with unreported folds."""
+    outbox_cfg = market.services.config.outbox
+    quiet = QuietHours(parse_hhmm(outbox_cfg.quiet_start), parse_hhmm(outbox_cfg.quiet_end), market.zone)
+    if quiet.contains(now):
+        return 0   # a missed digest waits for the morning
+    day = digest_day(now.astimezone(market.zone), parse_hhmm(market.cfg.digest_time)).isoformat()
+    if not await market.services.store.folds_due(day):
         return 0
     async with market.services.store.transaction() as tx:
+        messages = []
+        for user_id, count in await tx.digest_folds(day):
+            user = await market.active_user(tx, user_id)
+            if user is not None:
+                messages.append(Message(idem_key=f"digest:{user_id}:{day}", purpose="match", address=user.phone,
+                                        user_id=user_id, template_key="match_digest", params={"count": str(count)}))
         return await market.outbox.enqueue(tx, messages)
 
 

@@ -1,4 +1,4 @@
-"""Matching supply with demand: canonical products, region distance, recency, quantity fit.
+"""Matching supply with demand: canonical products, region distance, recency (by day), quantity fit.
 
 Pure logic, no I/O. `MatchIndex` keeps the open postings in memory (rebuilt from storage at start,
 updated as postings open and close) and answers, for a new posting, its counterparties best
@@ -9,7 +9,7 @@ walk finds the best without scanning).
 
 from .families import Families
 from .index import MatchIndex
-from .model import IndexedPosting, Match, Side, other_side
+from .model import DAILY, DAY_SECONDS, IndexedPosting, Match, Recency, Side, other_side
 from .ranking import (
     fit_key,
     is_counterparty,
@@ -21,11 +21,14 @@ from .ranking import (
 from .regions_code import LEVELS, padded, region_depth, region_distance, region_prefixes
 
 __all__ = [
+    "DAILY",
+    "DAY_SECONDS",
     "LEVELS",
     "Families",
     "IndexedPosting",
     "Match",
     "MatchIndex",
+    "Recency",
     "Side",
     "fit_key",
     "is_counterparty",

@@ -9,9 +9,11 @@ Walk. For a query whose code defines levels 1..d, the candidates at distance ``5
 for c == d, the whole node of the query's own deepest prefix; for c < d, the node of its level-c
 prefix minus the node of its level-(c+1) prefix (already visited). The walk reads level d, then
 d-1, ... up to the root, each level newest first, skipping the inner node's postings by a prefix
-test. Postings of several products (a family) are merged per level by a heap on created_at;
-postings created at the same instant are ordered by quantity fit, then id. A query for the best
-K therefore reads about K postings near the poster, never the whole bucket.
+test. Postings of several products (a family) are merged per level by a heap on created_at.
+Recency is coarse (see `Recency`: a local day by default): the postings of one level and one
+recency bucket are read together and ordered by quantity fit, then newest, then id. A query for
+the best K therefore reads about K postings near the poster (plus the rest of the last day it
+touches), never the whole bucket.
 
 Removal is lazy: a removed posting leaves dead entries (an entry is alive while the id maps to
 that very object), counted per node; a node is compacted when more than half of it is dead, which
@@ -28,7 +30,7 @@ from functools import cache
 from itertools import islice
 
 from .families import Families
-from .model import SIDES, IndexedPosting, Match, other_side
+from .model import DAILY, SIDES, IndexedPosting, Match, Recency, other_side
 from .ranking import fit_key, price_acceptable, quantity_fit
 from .regions_code import LEVELS, padded, region_prefixes
 
@@ -73,16 +75,18 @@ class _Bucket:
 class MatchIndex:
     """Open postings by side, product and region, for matching a new posting at once."""
 
-    def __init__(self, families: Families) -> None:
+    def __init__(self, families: Families, recency: Recency = DAILY) -> None:
         self._families = families
+        self._recency = recency
         self._live: dict[int, IndexedPosting] = {}
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._version = 0
 
     @classmethod
-    def from_postings(cls, families: Families, postings: Iterable[IndexedPosting]) -> MatchIndex:
+    def from_postings(cls, families: Families, postings: Iterable[IndexedPosting],
+                      recency: Recency = DAILY) -> MatchIndex:
         """Build an index from open postings (the last one of a repeated id wins)."""
-        index = cls(families)
+        index = cls(families, recency)
         latest = {p.id: p for p in postings}
         # bucket by bucket (for locality), each bucket in (created_at, id) order
         for p in sorted(latest.values(), key=lambda p: (p.side, p.product, p.created_at, p.id)):
@@ -93,6 +97,11 @@ class MatchIndex:
     def families(self) -> Families:
         """The product family tree queries are answered with."""
         return self._families
+
+    @property
+    def recency(self) -> Recency:
+        """How coarsely recency ranks (the same buckets `rank_all` must be given)."""
+        return self._recency
 
     def __len__(self) -> int:
         """Number of open postings indexed."""
@@ -179,7 +188,7 @@ class MatchIndex:
         """Matches level by level outward from the poster's own deepest region node."""
         for level in range(len(path) - 1, -1, -1):
             stream = self._level_stream(buckets, path, level, p)
-            for match in _tie_ordered(stream, p, LEVELS - level):
+            for match in _bucket_ordered(stream, p, LEVELS - level, self._recency):
                 if self._version != version:
                     raise RuntimeError("MatchIndex changed while its matches were being read")
                 yield match
@@ -262,21 +271,27 @@ def _price_gate(query: IndexedPosting) -> Callable[[IndexedPosting], bool] | Non
     return None if query.price is None else lambda buyer: price_acceptable(buyer, query)
 
 
-def _tie_ordered(stream: Iterator[IndexedPosting], query: IndexedPosting, distance: int) -> Iterator[Match]:
-    """Matches from a newest-first stream, postings created at the same instant by fit then id."""
+def _bucket_ordered(
+    stream: Iterator[IndexedPosting], query: IndexedPosting, distance: int, recency: Recency
+) -> Iterator[Match]:
+    """Matches from a newest-first stream, the postings of each recency bucket by fit, newest, id."""
+    floor, offset, seconds = math.floor, recency.offset, recency.seconds  # as Recency.bucket computes it
     group: list[IndexedPosting] = []
+    current = 0
     for candidate in stream:
-        if group and candidate.created_at != group[0].created_at:
+        bucket = floor((candidate.created_at + offset) / seconds)
+        if group and bucket != current:
             yield from _group_matches(group, query, distance)
             group = []
+        current = bucket
         group.append(candidate)
     yield from _group_matches(group, query, distance)
 
 
 def _group_matches(group: list[IndexedPosting], query: IndexedPosting, distance: int) -> Iterator[Match]:
-    """Matches for candidates created at the same instant, by quantity fit then id."""
+    """Matches for candidates equally recent (one bucket), by quantity fit, then newest, then id."""
     wanted = query.base_quantity
     matches = [Match(c, distance, quantity_fit(wanted, c.base_quantity)) for c in group]
     if len(matches) > 1:
-        matches.sort(key=lambda m: (fit_key(m.quantity_fit), m.posting.id))
+        matches.sort(key=lambda m: (fit_key(m.quantity_fit), -m.posting.created_at, m.posting.id))
     return iter(matches)

@@ -1,7 +1,9 @@
-"""The values the matching engine works on: an open posting as indexed, and one match found."""
+"""The values the matching engine works on: an open posting as indexed, one match found, and how
+coarsely recency is compared."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -41,3 +43,31 @@ class Match:
 def other_side(side: Side) -> Side:
     """The side a posting looks for: sellers for a buy posting, buyers for a sell posting."""
     return "buy" if side == "sell" else "sell"
+
+
+DAY_SECONDS = 86_400.0
+
+
+@dataclass(frozen=True, slots=True)
+class Recency:
+    """How recency ranks: postings created in the same bucket (a local calendar day by default) are
+    equally recent, so quantity fit decides between them.
+
+    `offset` is the zone's offset east of UTC in seconds (28800 for Asia/Shanghai), so buckets
+    start at local midnight; `seconds` is the bucket's length.
+    """
+
+    seconds: float = DAY_SECONDS
+    offset: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.seconds) and self.seconds > 0 and math.isfinite(self.offset)):
+            raise ValueError(f"recency bucket must be a positive number of seconds, got {self.seconds!r}")
+
+    def bucket(self, created_at: float) -> int:
+        """The bucket a creation time falls in; a larger bucket is more recent."""
+        return math.floor((created_at + self.offset) / self.seconds)
+
+
+DAILY = Recency()
+"""Recency by UTC calendar day (the service passes its own zone's offset)."""

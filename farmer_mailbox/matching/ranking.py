@@ -10,10 +10,12 @@ would not have been shown it.
 
 Order (best first):
 1. region distance (see `regions_code`), nearer first;
-2. recency: newer `created_at` first;
+2. recency, coarsely: the newer recency bucket first (a `Recency` bucket is a local calendar day
+   by default, so postings of the same day are equally recent);
 3. quantity fit: min/max of the two base quantities, closer to 1 first; a candidate whose fit is
    unknown (either quantity missing) comes after every known one;
-4. posting id, smaller first, so that the order is total and deterministic.
+4. exact recency: newer `created_at` first;
+5. posting id, smaller first, so that the order is total and deterministic.
 
 `rank_all` is the plain definition (filter, then sort everything). The index must give the same
 list, best first, without looking at every posting; tests hold it to this reference.
@@ -25,10 +27,10 @@ import math
 from collections.abc import Iterable
 
 from .families import Families
-from .model import IndexedPosting, Match
+from .model import DAILY, IndexedPosting, Match, Recency
 from .regions_code import region_distance
 
-RankKey = tuple[int, float, int, float, int]
+RankKey = tuple[int, int, int, float, float, int]
 
 
 def quantity_fit(a: float | None, b: float | None) -> float | None:
@@ -63,11 +65,11 @@ def is_counterparty(query: IndexedPosting, candidate: IndexedPosting, families: 
     return families.buyer_matches_seller(buyer.product, seller.product) and price_acceptable(buyer, seller)
 
 
-def rank_key(query: IndexedPosting, candidate: IndexedPosting) -> RankKey:
-    """Sort key of a candidate for a query: distance, newest, quantity fit, id (see module doc)."""
+def rank_key(query: IndexedPosting, candidate: IndexedPosting, recency: Recency = DAILY) -> RankKey:
+    """Sort key of a candidate for a query: distance, newest day, quantity fit, newest, id (module doc)."""
     known, closeness = fit_key(quantity_fit(query.base_quantity, candidate.base_quantity))
     distance = region_distance(query.region, candidate.region)
-    return (distance, -candidate.created_at, known, closeness, candidate.id)
+    return (distance, -recency.bucket(candidate.created_at), known, closeness, -candidate.created_at, candidate.id)
 
 
 def match_of(query: IndexedPosting, candidate: IndexedPosting, distance: int) -> Match:
@@ -75,8 +77,9 @@ def match_of(query: IndexedPosting, candidate: IndexedPosting, distance: int) ->
     return Match(candidate, distance, quantity_fit(query.base_quantity, candidate.base_quantity))
 
 
-def rank_all(query: IndexedPosting, candidates: Iterable[IndexedPosting], families: Families) -> list[Match]:
+def rank_all(query: IndexedPosting, candidates: Iterable[IndexedPosting], families: Families,
+             recency: Recency = DAILY) -> list[Match]:
     """Every match among `candidates`, best first, by filtering and sorting them all."""
     found = [c for c in candidates if is_counterparty(query, c, families)]
-    found.sort(key=lambda c: rank_key(query, c))
+    found.sort(key=lambda c: rank_key(query, c, recency))
     return [match_of(query, c, region_distance(query.region, c.region)) for c in found]

@@ -13,11 +13,17 @@ from typing import Any
 import httpx
 import pytest
 
+from farmer_mailbox.accounts import RegistrationForm
 from farmer_mailbox.clock import ManualClock
 from farmer_mailbox.config import build_config
+from farmer_mailbox.market import posting
 from farmer_mailbox.market.upkeep import UpkeepResult, upkeep
+from farmer_mailbox.models import Channel
 from farmer_mailbox.regions import RegionTree
+from farmer_mailbox.replies import Reply
 from farmer_mailbox.runtime import Runtime
+from farmer_mailbox.text.models import ParseResult
+from farmer_mailbox.validation import id_check_digit
 from gateways import GatewaySettings, InboundSms
 from gateways.memory import MemoryGateway
 
@@ -32,6 +38,7 @@ MA = "13900000016"        # 马永强, 大山村 (横河镇)
 LIAISON = "13900000003"   # 杨丽, liaison for 杨高村 and 山下村
 STRANGER = "13712345678"
 _SERIALS = itertools.count(1)   # provider message ids, unique across restarts within a test
+_FARMERS = itertools.count(1)   # farmers registered by tests (phones and ID numbers)
 
 
 @dataclass
@@ -74,6 +81,33 @@ class Market:
         got = (await self.sms(phone, text))[phone]
         assert len(got) == 1, got
         return got[0]
+
+    async def post_parsed(self, phone: str, result: ParseResult) -> dict[str, list[str]]:
+        """Post what a message was understood to say (a reading the parser may not give yet), as the
+        conversation does with a parsed message; return what each phone got."""
+        core, store = self.runtime.market, self.runtime.services.store
+        user = await store.user_by_phone(phone)
+        assert user is not None
+        async with store.transaction() as tx:
+            reply = Reply(f"test:{next(_SERIALS)}", phone, "sms", user)
+            await posting.post(core, tx, reply, user, result)
+            await core.outbox.enqueue(tx, reply.messages)
+        core.book.apply_staged()
+        return await self.flush()
+
+    async def farmers(self, count: int, village: str = "杨高村") -> list[str]:
+        """Register `count` more farmers in a village (as a liaison would); return their phones."""
+        accounts = self.runtime.services.accounts
+        operator = await accounts.actor_for(None, Channel.CLI)
+        phones = []
+        for _ in range(count):
+            n = next(_FARMERS)
+            first17 = f"330282{19700101 + n % 28:08d}{n % 1000:03d}"
+            form = RegistrationForm(name="农户" + "".join("〇一二三四五六七八九"[int(d)] for d in str(n)),
+                                    id_number=first17 + id_check_digit(first17), phone=f"1391000{n:04d}",
+                                    village=village)
+            phones.append((await accounts.register(operator, form)).phone)
+        return phones
 
 
 MarketFactory = Callable[..., Awaitable[Market]]

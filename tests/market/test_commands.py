@@ -37,7 +37,5 @@ async def test_jg_without_a_product_explains_itself(market: Market) -> None:
 
 
 async def test_a_sell_without_a_product_asks_for_one(market: Market) -> None:
-    reply = await market.one(YANG, "卖 500斤")
-    assert reply in ("没看出您要买卖什么,请写明产品和数量,如:卖土鸡蛋300斤。",
-                     "没看懂您的短信。登记供求请发“卖/买+产品+数量”,如:买葡萄苗2000株。回BZ看帮助。")
+    assert await market.one(YANG, "卖 500斤") == "没看出您要买卖什么,请写明产品和数量,如:卖土鸡蛋300斤。"
     assert await market.runtime.services.store.count_postings("open") == 0

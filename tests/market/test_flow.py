@@ -119,7 +119,7 @@ async def test_same_pair_is_told_once_and_caps_fold_into_a_digest(make_market: M
     market.clock.set(market.clock.now().replace(hour=12, minute=30))   # 20:30 in 慈溪
     assert (await market.upkeep()).digests == 1
     got = await market.flush()
-    assert got[CHEN] == ["今天还有2条新匹配未逐条发送,回WD查看。"]
+    assert got[CHEN] == ["您还有2条新匹配未逐条发送,回WD查看。"]
 
 
 async def test_jg_gives_county_and_city_medians(market: Market) -> None:

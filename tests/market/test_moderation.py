@@ -3,8 +3,10 @@ liaison; liaisons approve or hide within their villages; every action is on the 
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from farmer_mailbox.market import staff
@@ -12,7 +14,7 @@ from farmer_mailbox.market.moderation import REASON_FLAGGED, REASON_PHONE, REASO
 from farmer_mailbox.models import Channel
 from farmer_mailbox.scoping import Actor
 from farmer_mailbox.validation import ValidationError
-from tests.market.conftest import CHEN, LIAISON, XU, YANG, Market
+from tests.market.conftest import CHEN, LIAISON, SHEN, XU, YANG, Market
 
 
 @pytest.mark.parametrize(("text", "phones", "flagged", "reason"), [
@@ -22,6 +24,19 @@ from tests.market.conftest import CHEN, LIAISON, XU, YANG, Market
     ("卖葡萄苗 详见 www.example.com", (), False, REASON_URL),
     ("卖葡萄苗 看 http://t.cn/abc", (), False, REASON_URL),
     ("卖葡萄苗5000株", (), True, REASON_FLAGGED),
+    # numbers spelled out, and addresses with Chinese or spaced dots
+    ("卖葡萄苗 电话一三八一二三四五六七八", (), False, REASON_PHONE),
+    ("卖葡萄苗 电话幺三八 一二三四 五六七八", (), False, REASON_PHONE),
+    ("卖葡萄苗 电话138一二三四5678", (), False, REASON_PHONE),
+    ("卖葡萄苗 电话壹叁捌壹贰叁肆伍陆柒捌", (), False, REASON_PHONE),
+    ("卖葡萄苗 加QQ一二三四五六七八九", (), False, REASON_PHONE),
+    ("卖葡萄苗 电话一三九〇〇〇〇〇〇一一", (), False, ""),            # the sender's own number
+    ("卖葡萄苗 详见baidu。com", (), False, REASON_URL),
+    ("卖葡萄苗 www 。xx。cn", (), False, REASON_URL),
+    ("卖葡萄苗 看 xx点com", (), False, REASON_URL),
+    ("卖葡萄苗 baidu.com联系", (), False, REASON_URL),
+    ("卖葡萄苗五千株 一株三块五 一二百株也卖", (), False, ""),        # amounts in words are no number
+    ("卖鸡蛋300斤1块5一斤,下午3点来拿", (), False, ""),
 ])
 def test_hold_reasons(text: str, phones: tuple[str, ...], flagged: bool, reason: str) -> None:
     assert hold_reason(text, phones, "13900000011", flagged) == reason
@@ -90,7 +105,56 @@ async def test_changes_made_by_another_process_reach_the_book(market: Market, ma
 @given(st.text(max_size=200), st.lists(st.from_regex(r"1[3-9]\d{9}", fullmatch=True), max_size=3))
 def test_the_senders_own_number_never_holds_a_posting(text: str, others: list[str]) -> None:
     own = "13900000011"
-    reason = hold_reason(text, [own], own, flagged=False)
-    assert reason in ("", REASON_URL)
-    assert hold_reason(text, [own, *others], own, flagged=False) in (
-        "", REASON_URL, REASON_PHONE if any(o != own for o in others) else "")
+    alone = hold_reason(text, [], own, flagged=False)
+    assert hold_reason(text, [own], own, flagged=False) == alone
+    expected = alone or (REASON_PHONE if any(o != own for o in others) else "")
+    assert hold_reason(text, [own, *others], own, flagged=False) == expected
+
+
+@given(st.text(alphabet="卖葡萄苗株斤元一二三四五六七八九十百千万两 ,。.0123456789", max_size=60))
+def test_text_without_seven_digits_in_a_row_is_never_held_for_a_number(text: str) -> None:
+    spelled = text.translate(str.maketrans("〇一二三四五六七八九", "0123456789"))
+    assume(not re.search(r"\d[\d ]{5,}\d", spelled))
+    assert hold_reason(text, [], "13900000011", flagged=False) in ("", REASON_URL)
+
+
+async def _deal(market: Market) -> None:
+    await market.sms(CHEN, "卖葡萄苗5000株")
+    await market.sms(YANG, "求购葡萄苗2000株")
+
+
+async def test_relays_with_addresses_or_other_numbers_are_refused(market: Market) -> None:
+    await _deal(market)
+    for text in ("HF1 加我微信 wx。com", "HF1 打我朋友电话13812345678", "HF1 电话一三八一二三四五六七八"):
+        got = await market.sms(YANG, text)
+        assert got == {YANG: ["留言不能带网址或别人的电话号码,请改后再发。"]}
+    got = await market.sms(YANG, f"HF1 我电话{YANG}")          # one's own number is one's own choice
+    assert got[CHEN] == [f"序号1对方留言:我电话{YANG}(回HF1+内容回复)"]
+    record = [e.text for e in await market.runtime.services.store.record_tail(20)]
+    assert record.count("relay_refused") == 3
+
+
+async def test_a_long_relay_is_clipped_to_one_segment_and_the_sender_told(market: Market) -> None:
+    await _deal(market)
+    long = ("明天上午十点我开三轮车过来看苗,麻烦您在村口小店等我一下,价格可以再商量,谢谢!"
+            "如果下雨就改到后天上午,您看行吗?")
+    got = await market.sms(YANG, "HF1 " + long)
+    (sent,) = got[CHEN]
+    assert len("【农民信箱】" + sent) <= 70 and sent.endswith("…(回HF1+内容回复)")
+    kept = len(sent) - len("序号1对方留言:…(回HF1+内容回复)")
+    assert sent.startswith("序号1对方留言:" + long[:kept])
+    assert got[YANG] == [f"留言太长,只转给对方前{kept}个字。"]
+
+
+async def test_no_contact_over_a_cancelled_or_expired_posting(market: Market) -> None:
+    await _deal(market)
+    await market.sms(CHEN, "CX 1")
+    for text in ("LX1", "HF1 还有苗吗"):
+        got = await market.sms(YANG, text)
+        assert got == {YANG: ["序号1的信息已撤销或过期,不能再联系。回WD看其他匹配。"]}
+    await market.sms(XU, "卖葡萄苗3000株")
+    await market.sms(SHEN, "求购葡萄苗100株")            # SHEN's number 1 is XU's posting
+    market.later(days=31)
+    await market.upkeep()
+    assert await market.one(SHEN, "LX1") == "序号1的信息已撤销或过期,不能再联系。回WD看其他匹配。"
+    assert await market.one(XU, "HF1 在吗") == "序号1的信息已撤销或过期,不能再联系。回WD看其他匹配。"

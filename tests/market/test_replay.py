@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from farmer_mailbox.cli import main
 from farmer_mailbox.config import build_config
 from farmer_mailbox.replay import replay
@@ -25,13 +27,57 @@ async def test_replay_reports_every_match_beyond_the_caps(tmp_path: Path) -> Non
     by_id = {o.get("id"): o for o in out if "id" in o}
     assert by_id["b1"]["intent"] == "buy"
     assert by_id["b1"]["postings"][0]["product"] == "葡萄苗"
-    assert by_id["b1"]["matched_with"] == ["s3", "s2", "s1"]      # same town first (newest first), then county
+    assert by_id["b1"]["matched_with"] == ["s2", "s3", "s1"]   # same town (that day: better fit first), county
     assert by_id["b1"]["replies"][0].startswith("求购葡萄苗2000株已登记(编号4)。匹配3条:1.龙山镇山下村")
     assert by_id["c1"]["replies"] == ["已请对方同意,同意后把电话发给您。也可回HF1+内容留言。"]
     assert by_id["x"]["intent"] == "other" and by_id["x"]["matched_with"] == []
     assert by_id["7"]["error"].startswith("not JSON")
     summary = out[-1]["summary"]
-    assert summary["messages"] == 6 and summary["errors"] == 1 and summary["farmers"] == 4
+    assert summary["messages"] == 6 and summary["errors"] == 1
+    assert summary["farmers"] == 5                                  # four named, one anonymous
+
+
+async def test_a_village_that_is_not_one_is_an_error_not_a_default() -> None:
+    lines = [
+        {"id": "ghost", "from": "老鬼", "village": "不存在村", "text": "卖葡萄苗800株"},
+        {"id": "town", "from": "老镇", "village": "观海卫镇", "text": "卖葡萄苗800株"},
+        {"id": "towns", "from": "老横", "village": "横河镇", "text": "卖葡萄苗800株"},   # several towns, no village
+        {"id": "villages", "from": "老山", "village": "大山村", "text": "卖葡萄苗800株"},  # several villages
+        {"id": "county", "from": "老县", "village": "330282000000", "text": "卖葡萄苗800株"},
+        {"id": "ok", "from": "老杨", "text": "买葡萄苗"},
+    ]
+    out = list(await replay(build_config({}, env={}), [json.dumps(x, ensure_ascii=False) for x in lines]))
+    by_id = {o.get("id"): o for o in out if "id" in o}
+    assert by_id["ghost"] == {"id": "ghost", "error": "unknown village '不存在村'"}
+    assert by_id["town"] == {"id": "town", "error": "'观海卫镇' is not a village (a town or county?): name a village"}
+    assert by_id["towns"]["error"] == "'横河镇' is not a village (a town or county?): name a village"
+    assert by_id["villages"]["error"] == "'大山村' names several places: add its town or county, or give its code"
+    assert by_id["county"]["error"].startswith("'330282000000' is not a village")
+    assert by_id["ok"]["matched_with"] == [] and by_id["ok"]["replies"][0].endswith("有匹配时会短信告诉您。")
+    summary = out[-1]["summary"]
+    assert summary["errors"] == 5 and summary["messages"] == 1 and summary["farmers"] == 1
+
+
+async def test_a_farmer_keeps_one_village() -> None:
+    lines = [
+        {"id": "s1", "from": "老陈", "village": "子陵村", "text": "卖葡萄苗5000株"},
+        {"id": "s2", "from": "老陈", "village": "330282114201", "text": "卖鸡蛋300斤"},   # 子陵村 by its code
+        {"id": "s3", "from": "老陈", "village": "山下村", "text": "卖玉米100斤"},
+        {"id": "b1", "from": "老杨", "text": "买葡萄苗"},
+    ]
+    out = list(await replay(build_config({}, env={}), [json.dumps(x, ensure_ascii=False) for x in lines]))
+    by_id = {o.get("id"): o for o in out if "id" in o}
+    assert "error" not in by_id["s2"]
+    assert by_id["s3"] == {"id": "s3", "error": "from '老陈' is registered in 330282114201; a farmer has one village"}
+    assert by_id["b1"]["matched_with"] == ["s1"] and "横河镇子陵村" in by_id["b1"]["replies"][0]
+
+
+async def test_tq_never_reaches_the_network(caplog: pytest.LogCaptureFixture) -> None:
+    config = build_config({"weather": {"forecast_provider": "open-meteo",
+                                       "forecast_base_url": "http://forecast.invalid"}}, env={})
+    out = list(await replay(config, [json.dumps({"id": "t", "from": "老杨", "text": "TQ"}, ensure_ascii=False)]))
+    assert out[0]["replies"] == ["暂时查不到龙山镇明天的天气预报,请稍后再试。"]
+    assert not [r for r in caplog.records if "forecast" in r.getMessage()]
 
 
 def test_replay_command_writes_jsonl(tmp_path: Path) -> None:

@@ -4,11 +4,12 @@ from typing import Any, ClassVar
 
 import pytest
 
-from farmer_mailbox.matching import Families, IndexedPosting, MatchIndex
+from farmer_mailbox.matching import DAY_SECONDS, Families, IndexedPosting, MatchIndex, Recency
 from farmer_mailbox.matching.model import Side
 
 FAMILIES = Families.from_parents({"尿素": "化肥", "复合肥": "化肥", "猪": "畜禽", "猪肉": None, "鸡蛋": None})
 YANGGAO = "330282123222"
+DAY = DAY_SECONDS
 
 
 def post(
@@ -99,6 +100,22 @@ def test_same_instant_orders_by_quantity_fit_then_id() -> None:
     index = MatchIndex.from_postings(FAMILIES, postings)
     assert ids(index, post(9, "buy", "猪", qty=100)) == [3, 4, 5, 1, 2]
     assert ids(index, post(9, "buy", "猪")) == [1, 2, 3, 4, 5]
+
+
+def test_within_a_day_quantity_fit_decides_then_a_newer_day_comes_first() -> None:
+    """Recency is by day: a better fit posted in the morning beats a poor fit posted at noon."""
+    postings = [
+        post(1, "sell", "猪", created_at=DAY + 8 * 3600, qty=100),   # yesterday, best fit
+        post(2, "sell", "猪", created_at=2 * DAY + 8 * 3600, qty=90),  # today 08:00, good fit
+        post(3, "sell", "猪", created_at=2 * DAY + 12 * 3600, qty=10),  # today 12:00, poor fit
+        post(4, "sell", "猪", created_at=2 * DAY + 9 * 3600),           # today 09:00, no quantity
+        post(5, "sell", "猪", created_at=2 * DAY + 10 * 3600, qty=90),  # today 10:00, as good as 2
+    ]
+    index = MatchIndex.from_postings(FAMILIES, postings)
+    assert ids(index, post(9, "buy", "猪", qty=100, created_at=2 * DAY + 13 * 3600)) == [5, 2, 3, 4, 1]
+    hourly = MatchIndex.from_postings(FAMILIES, postings, Recency(seconds=3600))
+    assert ids(hourly, post(9, "buy", "猪", qty=100)) == [3, 5, 4, 2, 1]
+    assert hourly.recency == Recency(seconds=3600)
 
 
 def test_never_own_postings() -> None:
@@ -203,14 +220,14 @@ class Touched(IndexedPosting):
 def test_best_reads_postings_near_the_poster_not_the_whole_bucket() -> None:
     towns = [f"3302821{t:02d}{v:03d}" for t in range(10, 30) for v in range(201, 226)]
     postings = [
-        Touched(i, i, "sell", "玉米", towns[i % len(towns)], float(i), 10.0, None, None, None)
+        Touched(i, i, "sell", "玉米", towns[i % len(towns)], i * DAY, 10.0, None, None, None)
         for i in range(20_000)
     ]
     index = MatchIndex.from_postings(FAMILIES, postings)
     Touched.seen.clear()
     best = index.best(post(-1, "buy", "玉米", towns[7], qty=10.0), 5)
     assert [m.distance for m in best] == [0] * 5
-    assert len(Touched.seen) <= 2 * 5  # the village node holds 40 postings; newest first, one peeked
+    assert len(Touched.seen) <= 2 * 5  # the village node holds 40 postings, a day apart; newest first, one peeked
     Touched.seen.clear()
     assert len(index.best(post(-1, "buy", "玉米", "330282150201"), 30)) == 30  # nobody in its town
     assert len(Touched.seen) <= 2 * 30

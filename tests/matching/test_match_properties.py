@@ -6,7 +6,7 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from farmer_mailbox.matching import Families, IndexedPosting, MatchIndex, rank_all, region_depth
+from farmer_mailbox.matching import Families, IndexedPosting, MatchIndex, Recency, rank_all, region_depth
 
 FAMILIES = Families.from_parents(
     {
@@ -69,6 +69,17 @@ queries = posting_fields.map(lambda row: IndexedPosting(id=10_000, **row))
 def test_iter_matches_equals_reference(postings: list[IndexedPosting], query: IndexedPosting) -> None:
     index = MatchIndex.from_postings(FAMILIES, postings)
     assert list(index.iter_matches(query)) == rank_all(query, postings, FAMILIES)
+
+
+@settings(max_examples=300)
+@given(populations(), queries, st.sampled_from([2.0, 3.0, 7.0]), st.integers(0, 5).map(float))
+def test_iter_matches_equals_reference_across_recency_buckets(
+    postings: list[IndexedPosting], query: IndexedPosting, seconds: float, offset: float
+) -> None:
+    """Buckets shorter than the spread of creation times: bucket boundaries fall among the postings."""
+    recency = Recency(seconds=seconds, offset=offset)
+    index = MatchIndex.from_postings(FAMILIES, postings, recency)
+    assert list(index.iter_matches(query)) == rank_all(query, postings, FAMILIES, recency)
 
 
 @given(populations(), queries, st.integers(0, 8))

@@ -5,8 +5,11 @@ import math
 import pytest
 
 from farmer_mailbox.matching import (
+    DAILY,
+    DAY_SECONDS,
     Families,
     IndexedPosting,
+    Recency,
     fit_key,
     is_counterparty,
     price_acceptable,
@@ -18,6 +21,7 @@ from farmer_mailbox.matching.model import Side
 
 FAMILIES = Families.from_parents({"尿素": "化肥", "复合肥": "化肥"})
 HOME = "330282123222"
+DAY = DAY_SECONDS
 
 
 def post(
@@ -94,21 +98,36 @@ def test_counterparty_rules() -> None:
     assert not is_counterparty(post(2, "buy", "尿素"), post(1, "sell", "化肥"), FAMILIES)
 
 
-def test_rank_key_orders_distance_then_recency_then_fit_then_id() -> None:
+def test_rank_key_orders_distance_then_day_then_fit_then_newest_then_id() -> None:
     query = post(0, "buy", qty=100)
     candidates = [
-        post(1, region="440802001001", created_at=9, qty=100),  # far, newest
-        post(2, region="330282123201", created_at=1, qty=100),  # same town, old
-        post(3, created_at=1, qty=10),  # same village, old, poor fit
-        post(4, created_at=1, qty=90),  # same village, old, good fit
-        post(5, created_at=1),  # same village, old, unknown quantity
-        post(6, created_at=1, qty=110),  # same village, old, same fit as 4 (90/100 < 100/110)
-        post(7, created_at=2, qty=1),  # same village, newer
-        post(8, created_at=1, qty=90),  # as 4, larger id
+        post(1, region="440802001001", created_at=9 * DAY, qty=100),  # far, newest
+        post(2, region="330282123201", created_at=DAY, qty=100),  # same town, old
+        post(3, created_at=DAY, qty=10),  # same village, old, poor fit
+        post(4, created_at=DAY, qty=90),  # same village, old, good fit
+        post(5, created_at=DAY),  # same village, old, unknown quantity
+        post(6, created_at=DAY, qty=110),  # same village, old, better fit than 4 (90/100 < 100/110)
+        post(7, created_at=2 * DAY, qty=1),  # same village, a newer day: first, whatever its fit
+        post(8, created_at=DAY, qty=90),  # as 4, larger id
+        post(9, created_at=DAY + 3600, qty=90),  # as 4, an hour newer the same day: before 4
     ]
     ranked = sorted(candidates, key=lambda c: rank_key(query, c))
-    assert [c.id for c in ranked] == [7, 6, 4, 8, 3, 5, 2, 1]
-    assert rank_key(query, candidates[1]) == (1, -1, 0, -1.0, 2)
+    assert [c.id for c in ranked] == [7, 6, 9, 4, 8, 3, 5, 2, 1]
+    assert rank_key(query, candidates[1]) == (1, -1, 0, -1.0, -DAY, 2)
+
+
+def test_recency_buckets_are_local_days() -> None:
+    shanghai = Recency(offset=8 * 3600)
+    late = 16 * 3600 - 1.0      # 23:59:59 in Shanghai on day 0
+    early = 16 * 3600 + 1.0     # 00:00:01 in Shanghai on day 1
+    assert shanghai.bucket(late) + 1 == shanghai.bucket(early)
+    assert DAILY.bucket(late) == DAILY.bucket(early)       # the same UTC day
+    query = post(0, "buy", qty=100)
+    fits_well, fits_badly = post(1, created_at=late, qty=100), post(2, created_at=early, qty=1)
+    assert [m.posting.id for m in rank_all(query, [fits_well, fits_badly], FAMILIES)] == [1, 2]
+    assert [m.posting.id for m in rank_all(query, [fits_well, fits_badly], FAMILIES, shanghai)] == [2, 1]
+    with pytest.raises(ValueError, match="positive"):
+        Recency(seconds=0)
 
 
 def test_rank_all_filters_and_reports_distance_and_fit() -> None:
