@@ -3,6 +3,11 @@
 Traditional characters become simplified (OpenCC t2s), full-width digits, letters and punctuation
 become ASCII (NFKC), Latin letters are lower-cased, emoji and other pictographs become spaces, and
 runs of whitespace collapse. Separator punctuation is kept: it marks clause boundaries.
+
+Feature phones make some farmers type one character at a time with a space after each
+(卖 西 红 柿 1000 斤, T D): a run of two or more single Han characters (or single Latin letters)
+each standing alone between spaces is joined back into one word. A word of two or more
+characters is never glued to its neighbours (卖 鸡蛋 300斤 stays as written).
 """
 
 from __future__ import annotations
@@ -38,6 +43,11 @@ _NOISE_RE = re.compile(
 _SPACE_RE = re.compile(r"[ \t\r\f\v\u3000\xa0]+")
 _ODD_SPACE = re.compile(r"[\t\r\f\v\u3000\xa0]")  # with a double space: what _SPACE_RE changes
 _NEWLINES_RE = re.compile(r"\s*\n\s*")
+# Two or more single characters, each standing alone, separated by single spaces (after the
+# whitespace is collapsed): one run of Han characters, or one of Latin letters.
+_SPACED_HAN = re.compile(r"(?<!\w)[\u4e00-\u9fff](?: [\u4e00-\u9fff](?!\w))+")
+_SPACED_LATIN = re.compile(r"(?<!\w)[a-z](?: [a-z](?!\w))+")
+_SPACED_HINT = re.compile(r"(?<!\w)[\u4e00-\u9fffa-z] [\u4e00-\u9fffa-z](?!\w)")
 # Punctuation that NFKC leaves alone but that means the same to a reader.
 _PUNCT_MAP = str.maketrans(
     {
@@ -103,4 +113,13 @@ def normalize(text: str) -> str:
         text = _NEWLINES_RE.sub("\n", text)
     if "  " in text or _ODD_SPACE.search(text) is not None:
         text = _SPACE_RE.sub(" ", text)
-    return text.strip()
+    text = text.strip()
+    if " " in text and _SPACED_HINT.search(text) is not None:
+        text = join_spaced(text)
+    return text
+
+
+def join_spaced(text: str) -> str:
+    """Join runs of single characters typed with a space after each (卖 西 红 柿 → 卖西红柿)."""
+    text = _SPACED_HAN.sub(lambda m: m[0].replace(" ", ""), text)
+    return _SPACED_LATIN.sub(lambda m: m[0].replace(" ", ""), text)

@@ -72,7 +72,9 @@ _TIME_UNITS = ("小时", "天", "日", "月", "年", "趟", "次", "季")
 _CN = "零〇一二两俩三仨四五六七八九十百千万亿廿壹贰叁肆伍陆柒捌玖拾佰仟"
 _DIG = "0-9一二两三四五六七八九"
 # A number: Arabic (with Chinese magnitudes, 3千5, 1.5万) or a run of Chinese numerals (一万二).
-_NUM_P = rf"(?:\d+(?:,\d{{3}})*(?:\.\d+)?(?:[十百千万亿]+[{_DIG}]?)*|[{_CN}][{_CN}点]*)"
+# Latin shorthand for the magnitudes after digits: 5k = 5千, 5w = 5万 (but 5kg is five kilograms).
+_MAGNITUDE = r"(?:[十百千万亿]|[kw](?![a-z]))"
+_NUM_P = rf"(?:\d+(?:,\d{{3}})*(?:\.\d+)?(?:{_MAGNITUDE}+[{_DIG}]?)*|[{_CN}][{_CN}点]*)"
 NUM = rf"(?:{_NUM_P}|半)"
 _RANGE_SEP = r"(?:-|~|到|至)"
 _VALUE = rf"(?P<v>{_NUM_P})(?:\s*(?:元|块)?\s*{_RANGE_SEP}\s*(?P<v2>{_NUM_P}))?"
@@ -98,12 +100,18 @@ _GUARDS = {
     "头": "(?![发])",
     "条": "(?![件])",
     "位": "(?![数置])",
+    "对": "(?![面方于的了象比着待])",
+    "口": "(?![感味气号岸子径])",
+    "支": "(?![持付援出撑])",
+    "枝": "(?![条叶])",
 }
+# Latin units (2000 jin, 5 mu) must not run into more letters: "2 gege" is none.
+_GUARDS.update({word: "(?![a-z])" for word in _UNITS if word.isascii() and word not in _GUARDS})
 _UNIT = "(?:" + "|".join(
     re.escape(w) + _GUARDS.get(w, "") for w in sorted(_UNITS, key=len, reverse=True)
 ) + ")"
 _PER_UNIT = "(?:" + _UNIT + "|" + _alternation(list(_TIME_UNITS)) + ")"
-_CUR = r"(?:块钱|元钱|元|块(?![地田石砖板])|圆)"
+_CUR = r"(?:块钱|元钱|元|块(?![地田石砖板])|圆|yuan(?![a-z])|kuai(?![a-z])|rmb(?![a-z]))"
 # Last characters of unit words: "3斤一盒" packs 3斤 in a box; its 一盒 is neither price nor amount.
 _UNIT_ENDS = "斤克吨袋箱个只头条根盒筐件"
 _JIAO = rf"(?:(?P<jiao>[0-9一二两三四五六七八九])(?:毛|角)?(?![0-9.]|{_PER_UNIT}))?"
@@ -116,7 +124,7 @@ _PREFIX = rf"(?:(?<![0-9.{_CN}{_UNIT_ENDS}])(?:(?P<each>每)|一|1)|(?P<each1>�
 PRICE_PATTERNS = (
     # 每斤2.3元, 一斤3块, 每株3元, 每头1500
     re.compile(
-        rf"{_PREFIX}\s*(?:价格?|单价)?\s*(?:是|为|:|在)?\s*{_VALUE}\s*"
+        rf"{_PREFIX}\s*(?:价格?|单价)?\s*(?:都|均|一律|统一|全)?\s*(?:是|为|:|在)?\s*{_VALUE}\s*"
         rf"(?:{_CUR}{_JIAO}|(?P<mao>毛|角)钱?|(?P<fen2>分)钱|(?P<bare>)(?!\s*(?:{_UNIT}|多|来|余|几|分|毛|角|[0-9.{_CN}])))"
     ),
     # 3元/斤, 1块5一斤, 两块钱一斤, 2-3元, 8000元, 10元3斤
@@ -151,13 +159,13 @@ def _any_of(chars: str) -> re.Pattern[str]:
 # lookbehind, so the regex engine would otherwise try every position of the text in turn.
 _EACH = _any_of("每一1")
 _NUMBER = re.compile(rf"[\d{_CN}]")
-_NUMBER_END = rf"[\d{_CN}点]"  # the last character of a number (_NUM_P)
+_NUMBER_END = rf"[\d{_CN}点kw]"  # the last character of a number (_NUM_P)
 # What a text must hold for each price pattern to have a chance, as a pattern that opens with a
 # character class (cheap to scan for; most texts fail most of them), and where its matches can
 # begin when the engine cannot skip ahead by itself.
 _NEEDS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...] = (
     (re.compile(rf"[每一1]{_PER_UNIT}"), _EACH),
-    (re.compile(rf"{_NUMBER_END}\s*[元块圆]"), _NUMBER),
+    (re.compile(rf"{_NUMBER_END}\s*(?:[元块圆]|yuan|kuai|rmb)"), _NUMBER),
     (_any_of("¥"), None),
     (re.compile(rf"{_NUMBER_END}\s*[/一每]"), _NUMBER),
     (_any_of("价资钱"), None),
@@ -199,7 +207,7 @@ def pack_unit(text: str) -> str | None:
 
 _CN_DIGIT = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_RANGE = re.compile(r"^([一二两三四五六七八九])([二两三四五六七八九])([十百千万]*)$")
-_FOLD = str.maketrans("壹贰叁肆伍陆柒捌玖拾佰仟俩仨廿", "一二三四五六七八九十百千两三廿")
+_FOLD = str.maketrans("壹贰叁肆伍陆柒捌玖拾佰仟俩仨廿kw", "一二三四五六七八九十百千两三廿千万")
 
 
 def unit(word: str) -> Unit | None:
@@ -273,7 +281,35 @@ def find_prices(text: str) -> list[Price]:
     for match in NEGOTIABLE.finditer(text) if _MAY_NEGOTIATE.search(text) else ():
         if not _overlaps(match.start(), match.end(), found):
             found.append(Price(match.start(), match.end(), None, None, None, negotiable=True))
-    return sorted(found, key=lambda p: p.start)
+    found.sort(key=lambda p: p.start)
+    if _CEILING_HINT.search(text) is not None:
+        found = [_as_ceiling(text, price) for price in found]
+    return found
+
+
+# A buyer's ceiling: 3元以内, 3元以下, 不超过3元, 最高3.5元, 最多3块.
+_CEILING_HINT = re.compile("以内|以下|之内|不超过|不超|不高于|最高|最多|顶多|封顶|上限")
+_CEILING_AFTER = re.compile(r"\s*(?:以内|以下|之内)")
+_CEILING_BEFORE = re.compile(r"(?:不超过|不超|不高于|最高|最多|顶多|封顶|上限)\s*(?:价格?|价钱|单价|出价)?\s*(?:是|为|:)?\s*$")
+
+
+def _as_ceiling(text: str, price: Price) -> Price:
+    """A single price said as an upper limit becomes the range top as well (price = price_max):
+    the market shows a buyer's such price as "3元/斤以内"."""
+    if price.value is None or price.high is not None:
+        return price
+    before = text[max(0, price.start - 8) : price.start]
+    if _CEILING_AFTER.match(text, price.end) or _CEILING_BEFORE.search(before):
+        return price._replace(high=price.value)
+    return price
+
+
+def shared_price(text: str, price: Price) -> bool:
+    """"梨500斤 每斤都是2元", "均为2元", "一律2元": a price said for every product listed."""
+    return _SHARED.search(text, max(0, price.start - 3), price.end) is not None
+
+
+_SHARED = re.compile("都|均|一律|统一|全部|全是")
 
 
 def _price(match: re.Match[str]) -> Price | None:

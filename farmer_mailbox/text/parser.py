@@ -20,7 +20,7 @@ from farmer_mailbox.text.lexicon import Lexicon, load_lexicon
 from farmer_mailbox.text.mentions import Mentions, ProductMention, clerk_reading, scan
 from farmer_mailbox.text.models import Command, Intent, Location, ParseResult, PlaceResolver, Posting, Side
 from farmer_mailbox.text.normalize import normalize
-from farmer_mailbox.text.numbers import Price, Quantity, find_prices, find_quantities, pack_unit
+from farmer_mailbox.text.numbers import Price, Quantity, find_prices, find_quantities, pack_unit, shared_price
 from farmer_mailbox.text.phones import find_phones
 from farmer_mailbox.text.places import find_mention, locate
 from farmer_mailbox.text.pricing import price_fields
@@ -30,6 +30,8 @@ _T = TypeVar("_T")
 _MASK = "□"
 _LIST_GAP = re.compile(r"^[\s,、和及与跟/]*$")
 _PRICE_QUESTION = re.compile(r"价|钱|行情|多少")
+_CUE_CHARS = frozenset("卖收买售购")
+_RARE_WORD_FREQ = 100
 
 
 @dataclass(slots=True)
@@ -105,16 +107,82 @@ def products_in(text: str, segmenter: Segmenter, lexicon: Lexicon) -> list[str]:
 def _read(text: str, segmenter: Segmenter, lexicon: Lexicon) -> _Reading:
     tokens = segmenter.tokens(text)
     mentions = scan(text, tokens, lexicon)
+    if not mentions.products:
+        tokens = _cue_split(tokens, segmenter)
     named: list[_Spanned] = [*mentions.products, *mentions.pests, *mentions.qualities]
     numeric = _masked(text, [(m.start, m.end) for m in named])
     prices = find_prices(numeric)
     quantities = find_quantities(numeric, prices)
     cues = find_cues(text, tokens, frozenset([m.start for m in mentions.products]))
-    free = None if mentions.products else _free(text, mentions, prices, quantities, cues)
-    products = mentions.products or _guesses(tokens, free or [], segmenter, quantities, prices)
+    free = None
+    if mentions.products:
+        products = _respelled(text, tokens, mentions, segmenter, prices, quantities, cues)
+    else:
+        free = _free(text, mentions, prices, quantities, _first_cues(cues, tokens))
+        products = _guesses(tokens, free, segmenter, quantities, prices)
+        if products:  # a cue swallowed by a typo (卖小卖5吨: 小卖 is 小麦) is no cue
+            cues = [c for c in cues if not _overlaps(c.start, c.end, products)]
     products = _with_land(_with_labour(products, cues, lexicon), quantities, lexicon)
     products = tuple(clerk_reading(text, products, lexicon))
     return _Reading(text, tokens, products, mentions, quantities, prices, cues, free, pack_unit(numeric))
+
+
+def _cue_split(tokens: list[Token], segmenter: Segmenter) -> list[Token]:
+    """"卖花升300斤": a rare word opening with a one-character trade cue (卖花) is read as the
+    cue and the rest, so the rest can be a typo of a product (花升 → 花生)."""
+    if not any(t.word[0] in _CUE_CHARS and len(t.word) > 1 for t in tokens):
+        return tokens
+    split: list[Token] = []
+    for token in tokens:
+        word = token.word
+        if word[0] in _CUE_CHARS and len(word) > 1 and segmenter.freq(word) < _RARE_WORD_FREQ:
+            split += [Token(word[0], token.start, token.start + 1), Token(word[1:], token.start + 1, token.end)]
+        else:
+            split.append(token)
+    return split
+
+
+def _first_cues(cues: list[Cue], tokens: Sequence[Token]) -> list[Cue]:
+    """The cues a typo cannot have swallowed: all but one-character cues after the first cue."""
+    return [c for i, c in enumerate(cues) if i == 0 or c.end - c.start > 1]
+
+
+def _overlaps(start: int, end: int, spans: Sequence[_Spanned]) -> bool:
+    return any(start < span.end and span.start < end for span in spans)
+
+
+def _respelled(
+    text: str,
+    tokens: Sequence[Token],
+    mentions: Mentions,
+    segmenter: Segmenter,
+    prices: list[Price],
+    quantities: list[Quantity],
+    cues: list[Cue],
+) -> tuple[ProductMention, ...]:
+    """The products named, with a one-character product glued to a stray rare character read as
+    the longer product they spell together (葡桃 → 葡萄, 鸡苖 → 鸡苗)."""
+    products = mentions.products
+    starts = {token.start: k for k, token in enumerate(tokens)}
+    suspects = [
+        (i, starts[m.start])
+        for i, m in enumerate(products)
+        if m.end - m.start == 1 and m.start in starts
+        and any(
+            0 <= j < len(tokens) and fuzzy.rare_char(segmenter, tokens[j].word)
+            for j in (starts[m.start] - 1, starts[m.start] + 1)
+        )
+    ]
+    if not suspects:
+        return products
+    free = _free(text, mentions, prices, quantities, cues)
+    usable = [all(free[t.start : t.end]) for t in tokens]
+    respelled = list(products)
+    for i, k in suspects:
+        better = fuzzy.respell(tokens, k, usable, products[i].product)
+        if better is not None:
+            respelled[i] = ProductMention(better.start, better.end, better.product, text[better.start : better.end])
+    return tuple(respelled)
 
 
 def _masked(text: str, spans: list[tuple[int, int]]) -> str:
@@ -274,7 +342,8 @@ def _ownership(reading: _Reading) -> _Owned:
         _own(owned.quantities, _owner(quantity.start, quantity.end, text, products), quantity)
     for price in reading.prices:
         owner = _owner(price.start, price.end, text, products)
-        for name in _listed_with(owner, text, products):
+        shared = names if shared_price(text, price) else _listed_with(owner, text, products)
+        for name in shared:
             _own(owned.prices, name, price)
     for mention in products:
         if mention.quality:

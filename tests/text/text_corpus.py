@@ -13,7 +13,9 @@ from farmer_mailbox.text.numbers import unit
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 _QTY = re.compile(r"^(?P<q>\d+(?:\.\d+)?)(?P<u>\D+)$")
-_PRICE = re.compile(r"^(?P<p>\d+(?:\.\d+)?)(?:-(?P<max>\d+(?:\.\d+)?))?元(?:/(?P<u>.+))?$")
+_PRICE = re.compile(
+    r"^(?P<p>\d+(?:\.\d+)?)(?:-(?P<max>\d+(?:\.\d+)?))?元(?:/(?P<u>[^以]+))?(?P<ceiling>以内)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def _posting(label: str) -> ExpectedPosting:
         if item == "面议":
             price = (None, None, "面议")
         elif (m := _PRICE.match(item)) is not None:
-            high = float(m["max"]) if m["max"] else None
+            high = float(m["max"]) if m["max"] else float(m["p"]) if m["ceiling"] else None
             price = (float(m["p"]), high, f"元/{m['u']}" if m["u"] else "元")
         elif (m := _QTY.match(item)) is not None:
             found = unit(m["u"])
