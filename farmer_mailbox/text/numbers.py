@@ -360,7 +360,19 @@ def find_quantities(text: str, taken: list[Price]) -> list[Quantity]:
         quantity = _quantity(text, match)
         if quantity is not None:
             found.append(quantity)
+    if len(found) > 1 and "的" in text:
+        found = _without_sizes(text, found)
     return found
+
+
+_SIZE_OF = re.compile(r"\s*(?:多|左右|上下)?\s*的")
+
+
+def _without_sizes(text: str, found: list[Quantity]) -> list[Quantity]:
+    """"卖仔猪 40斤左右的 15头": a weight said as "N斤的" beside a count is the size of each."""
+    if all(q.unit.is_weight for q in found):
+        return found
+    return [q for q in found if not (q.unit.is_weight and _SIZE_OF.match(text, q.end))]
 
 
 def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
@@ -388,3 +400,24 @@ def _overlaps(start: int, end: int, spans: list[Price]) -> bool:
         if start < span.end and span.start < end:
             return True
     return False
+
+
+# A spoken amount without a unit ("卖玉米两千五"): Chinese numerals with a magnitude, or digits
+# with one (3千, 1.5万, 5k); a bare "2400" is left alone (it is as often a price per 吨).
+BARE_AMOUNT = re.compile(
+    rf"(?<![0-9.{_CN}第每])(?P<v>(?:\d+(?:\.\d+)?{_MAGNITUDE}+[{_DIG}]?|[{_CN}]*[十百千万][{_CN}]*))"
+    rf"(?![0-9.{_CN}a-z]|\s*(?:{_UNIT}|{_CUR}|多|来|余|几|毛|角|分|号|点|个))"
+)
+_BARE_FLOOR = 100.0  # a clerk reads 两千五 as 2500斤 of grain, but 十 is no amount of anything
+
+
+def bare_amounts(text: str, taken: list[Price]) -> list[tuple[int, int, float]]:
+    """Spoken amounts without a unit outside the price spans in `taken`: (start, end, value)."""
+    found = []
+    for match in BARE_AMOUNT.finditer(text):
+        if _overlaps(match.start(), match.end(), taken):
+            continue
+        amount = parse_amount(match["v"])
+        if amount is not None and amount[0] >= _BARE_FLOOR:
+            found.append((match.start(), match.end(), amount[0]))
+    return found

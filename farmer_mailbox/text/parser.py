@@ -16,11 +16,21 @@ from typing import Protocol, TypeVar
 from farmer_mailbox.text import fuzzy
 from farmer_mailbox.text.commands import detect_command
 from farmer_mailbox.text.intent import LABOUR_CUES, Cue, decide_intent, find_cues, side_for
-from farmer_mailbox.text.lexicon import Lexicon, load_lexicon
+from farmer_mailbox.text.lexicon import Lexicon, Product, load_lexicon
 from farmer_mailbox.text.mentions import Mentions, ProductMention, clerk_reading, scan
 from farmer_mailbox.text.models import Command, Intent, Location, ParseResult, PlaceResolver, Posting, Side
 from farmer_mailbox.text.normalize import normalize
-from farmer_mailbox.text.numbers import Price, Quantity, find_prices, find_quantities, pack_unit, shared_price
+from farmer_mailbox.text.numbers import (
+    Price,
+    Quantity,
+    Unit,
+    bare_amounts,
+    find_prices,
+    find_quantities,
+    pack_unit,
+    shared_price,
+    unit,
+)
 from farmer_mailbox.text.phones import find_phones
 from farmer_mailbox.text.places import find_mention, locate
 from farmer_mailbox.text.pricing import price_fields
@@ -31,6 +41,9 @@ _MASK = "□"
 _LIST_GAP = re.compile(r"^[\s,、和及与跟/]*$")
 _PRICE_QUESTION = re.compile(r"价|钱|行情|多少")
 _CUE_CHARS = frozenset("卖收买售购")
+_JIN = Unit("斤", "斤", "斤", 1.0)
+_MACHINE_UNITS = frozenset(("台", "辆", "部", "套"))
+_SPOKEN_UNITS = {"斤": _JIN, "公斤": _JIN, "株": Unit("株", "株", "株", 1.0)}
 _RARE_WORD_FREQ = 100
 
 
@@ -124,6 +137,11 @@ def _read(text: str, segmenter: Segmenter, lexicon: Lexicon) -> _Reading:
             cues = [c for c in cues if not _overlaps(c.start, c.end, products)]
     products = _with_land(_with_labour(products, cues, lexicon), quantities, lexicon)
     products = tuple(clerk_reading(text, products, lexicon))
+    if products and all(m.product is products[0].product for m in products):  # one product
+        if not quantities:
+            quantities = _spoken_weight(numeric, products[-1], prices)
+        if not any(p.value for p in prices):
+            prices = _spoken_price(numeric, products[-1], quantities) or prices
     return _Reading(text, tokens, products, mentions, quantities, prices, cues, free, pack_unit(numeric))
 
 
@@ -183,6 +201,33 @@ def _respelled(
         if better is not None:
             respelled[i] = ProductMention(better.start, better.end, better.product, text[better.start : better.end])
     return tuple(respelled)
+
+
+def _spoken_weight(text: str, product: ProductMention, prices: list[Price]) -> list[Quantity]:
+    """"卖玉米两千五": an amount said without a unit right after a product sold by weight is in
+    斤, as a clerk would read it (the unit farmers count in); after seedlings it is in 株 (no
+    seedling costs 两千 a plant). Only spoken amounts with a magnitude (两千五, 一万二, 3千); a
+    bare 2400 might be a price per 吨 and is left alone, and so is anything after livestock
+    (卖牛 一万二 is a price)."""
+    found = _SPOKEN_UNITS.get(product.product.unit)
+    if found is None:
+        return []
+    for start, end, value in bare_amounts(text, prices):
+        if start >= product.end and _LIST_GAP.match(text[product.end : start]):
+            return [Quantity(start, end, value, found)]
+    return []
+
+
+def _spoken_price(text: str, product: ProductMention, quantities: list[Quantity]) -> list[Price]:
+    """"卖收割机 久保田 二手 6万": a spoken sum after a machine is its price (nobody sells 60,000
+    harvesters)."""
+    per = product.product.unit
+    if per not in _MACHINE_UNITS:
+        return []
+    for start, end, value in bare_amounts(text, []):
+        if start >= product.end and not _overlaps(start, end, quantities):
+            return [Price(start, end, value, None, per)]
+    return []
 
 
 def _masked(text: str, spans: list[tuple[int, int]]) -> str:
@@ -315,12 +360,27 @@ def _postings(
     owned = _ownership(reading)
     postings = []
     for name, mention in firsts.items():
-        quantity = next(iter(owned.quantities.get(name, [])), None)
+        quantity = _main_quantity(owned.quantities.get(name, []), mention.product)
         price = _first_price(owned.prices.get(name, []), reading.prices)
         qualities = owned.qualities.get(name, [])
         side = sides.get(name) or default
         postings.append(_posting(reading, mention, side, quantity, price, qualities, location))
     return tuple(postings)
+
+
+def _main_quantity(quantities: list[Quantity], product: Product) -> Quantity | None:
+    """The amount on offer: the first one, unless it is a lone "一头"/"一只" of another kind
+    than the product is counted in ("卖猪肉 一头猪的肉 300斤": 300斤)."""
+    if not quantities:
+        return None
+    first = quantities[0]
+    if first.value != 1 or len(quantities) == 1:
+        return first
+    usual = unit(product.unit)
+    weighed = usual is not None and usual.is_weight
+    if first.unit.is_weight == weighed:
+        return first
+    return next((q for q in quantities[1:] if q.unit.is_weight == weighed), first)
 
 
 def _ownership(reading: _Reading) -> _Owned:
@@ -421,8 +481,6 @@ def _posting(
 
 def _one_item(price: Price) -> Quantity | None:
     """"拖拉机一台8000元": one item on offer, when its unit is counted, not weighed."""
-    from farmer_mailbox.text.numbers import unit
-
     found = unit(price.per or "")
     if found is None or found.is_weight or found.base in ("亩", "平方米"):
         return None
