@@ -208,7 +208,7 @@ def _weather_args(rest: str) -> tuple[str, ...]:
 
 def implied_weather(text: str, products: Callable[[str], list[str]]) -> Command | None:
     """"明天天气怎么样", "明天下雨吗" without a command word: a weather request when no product
-    is named (a rain question must say when or ask: "下雨了" alone is news, not a request)."""
+    is named (a rain word must come in a question: "今天下雨了" is news, not a request)."""
     if len(text) > 24 or any(ch.isdigit() for ch in text):
         return None
     if "天气" in text:
@@ -217,7 +217,7 @@ def implied_weather(text: str, products: Callable[[str], list[str]]) -> Command 
         before, _, after = text.partition("天气")
         return Command("weather", _weather_args(_WHEN.sub(" ", before) + " " + after))
     sky = _SKY.search(text)
-    if sky is None or not (_WHEN.search(text) or _ASKS.search(text)) or products(text):
+    if sky is None or _ASKS.search(text) is None or products(text):
         return None
     rest = _WHEN.sub(" ", text[: sky.start()] + " " + text[sky.end() :])
     return Command("weather", _weather_args(_RAIN_NOISE.sub(" ", rest)))
@@ -226,7 +226,7 @@ def implied_weather(text: str, products: Callable[[str], list[str]]) -> Command 
 _SKY = re.compile(
     "下不下雨|下不下雪|下雨|下雪|下不下|有雨|有雪|有没有雨|降雨|降温|刮风|大风|台风|冰雹|霜冻|打霜|气温|温度|晴天|阴天|天晴|多云|暴雨|寒潮|雷阵雨"
 )
-_ASKS = re.compile(r"吗|么|\?|？|会不会|下不下|有没有|是否|没有$")
+_ASKS = re.compile(r"吗|(?<!什)么|\?|？|会不会|下不下|有没有|是否|没有$")
 _RAIN_NOISE = re.compile("会|要|有|了|不|没|吗|呢|啊")
 _FORECAST = re.compile("天气|预报")
 _SUBSCRIBE_NOISE = re.compile("的|信息|消息|行情|价格|动态|通知")

@@ -185,9 +185,13 @@ QUANTITY = re.compile(
     rf"(?P<u>{_UNIT})(?P<half>半)?"
 )
 # Weight said per animal or per item ("每头250斤", "3斤/只", "2斤重"): a size, not an amount.
+# "一箱10斤", "一个十来斤" (the size of one), "多少钱一吨" (the unit asked about) too.
 _SPEC_BEFORE = re.compile(
-    r"(每[头只个条尾株棵亩箱袋盒件]|单|均|平均|头重|只重|个重|单重|体重|重约|约重|亩产|产量)\s*$"
+    r"(每[头只个条尾株棵亩箱袋盒件]|[一1][头只个条尾箱袋盒件筐包桶]|单|均|平均|头重|只重|个重|单重|体重|重约|约重"
+    r"|亩产|产量|钱|价)\s*$"
 )
+_WEIGHED_NEXT = re.compile(rf"\s*{_NUM_P}\s*(?:多|来|余|几)?\s*(?:斤|公斤|千克|kg)")
+_MINIMUM = re.compile(r"\s*(?:起卖|起售|起订|起批|起发|起|以上起)")  # "10斤起卖": the least one sells
 _SPEC_AFTER = re.compile(r"^\s*(?:多|左右)?\s*(?:重|(?:/|一|每)\s*[只头个条尾枚株棵箱袋件盒筐亩])")
 
 # "30个一盒", "50斤/袋": goods sold by the pack; a bare price is then per pack.
@@ -360,7 +364,7 @@ def find_quantities(text: str, taken: list[Price]) -> list[Quantity]:
         quantity = _quantity(text, match)
         if quantity is not None:
             found.append(quantity)
-    if len(found) > 1 and "的" in text:
+    if len(found) > 1:
         found = _without_sizes(text, found)
     return found
 
@@ -370,7 +374,7 @@ _SIZE_OF = re.compile(r"\s*(?:多|左右|上下)?\s*的")
 
 def _without_sizes(text: str, found: list[Quantity]) -> list[Quantity]:
     """"卖仔猪 40斤左右的 15头": a weight said as "N斤的" beside a count is the size of each."""
-    if all(q.unit.is_weight for q in found):
+    if "的" not in text or all(q.unit.is_weight for q in found):
         return found
     return [q for q in found if not (q.unit.is_weight and _SIZE_OF.match(text, q.end))]
 
@@ -381,6 +385,10 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
     before, after = text[max(0, match.start() - 4) : match.start()], text[match.end() : match.end() + 4]
     if found.is_weight and (_SPEC_BEFORE.search(before) or (_SPEC_AFTER.match(after) and not match["half"])):
         return None
+    if _MINIMUM.match(text, match.end()):
+        return None
+    if not found.is_weight and _WEIGHED_NEXT.match(text, match.end()) and match["v"] in ("一", "1"):
+        return None  # "一箱10斤", "一个十来斤": one pack or piece, then what it weighs
     pack = PACK.match(after)
     if pack and pack["pack"] != found.name:
         return None  # "30个一盒": the size of a pack

@@ -41,6 +41,15 @@ _MASK = "□"
 _LIST_GAP = re.compile(r"^[\s,、和及与跟/]*$")
 _PRICE_QUESTION = re.compile(r"价|钱|行情|多少")
 _CUE_CHARS = frozenset("卖收买售购")
+_TOTAL = re.compile(r"(?:一共|总共|共计|合计|总计)\s*$")
+# Units only some categories are counted in: 一台 is a machine's, 20头 an animal's (三七 20头 is a
+# grade, 一台收割机 beside 机收服务 is the service's means).
+_UNIT_KINDS = {"台": ("农机",), "辆": ("农机",), "头": ("畜禽",), "匹": ("畜禽",)}
+# Asking where something is sold (no amount): a search of the offers, not a buy posting.
+_WHERE_TO_BUY = re.compile(
+    r"(?:哪里|哪儿|哪里有|哪有|哪儿有|在哪|在哪里|什么地方|哪个地方|哪家)(?:有|能|可以|才能)?(?:[^,。;!?\n]{0,8}?)"
+    r"(?:卖|买到?|买得到|购买|出售)"
+)
 _JIN = Unit("斤", "斤", "斤", 1.0)
 _MACHINE_UNITS = frozenset(("台", "辆", "部", "套"))
 _SPOKEN_UNITS = {"斤": _JIN, "公斤": _JIN, "株": Unit("株", "株", "株", 1.0)}
@@ -93,11 +102,15 @@ def parse_strict(
     intent = decide_intent(
         reading.cues,
         products=bool(reading.products),
-        amounts=bool(reading.quantities or any(p.value for p in reading.prices)),
+        amounts=_amounts(reading),
         pest=bool(reading.mentions.pests),
         sides=[side for side in sides.values() if side],
     )
-    command = _implied_command(reading, intent, norm)
+    if intent == "buy" and _WHERE_TO_BUY.search(norm) and not _amounts(reading):
+        intent = "query"  # 哪里有卖葡萄苗: show what is on offer, post nothing
+        command = None
+    else:
+        command = _implied_command(reading, intent, norm)
     if command is not None and command.name == "ask":
         reading = replace(reading, products=_crops_of_trees(reading.products, lexicon))
     postings: tuple[Posting, ...] = ()
@@ -105,6 +118,10 @@ def parse_strict(
         location = _location(reading, places, home_code)
         postings = _postings(reading, intent, sides, location)
     return ParseResult(text, intent, postings, command, phones)
+
+
+def _amounts(reading: _Reading) -> bool:
+    return bool(reading.quantities or any(p.value for p in reading.prices))
 
 
 def products_in(text: str, segmenter: Segmenter, lexicon: Lexicon) -> list[str]:
@@ -360,12 +377,19 @@ def _postings(
     owned = _ownership(reading)
     postings = []
     for name, mention in firsts.items():
-        quantity = _main_quantity(owned.quantities.get(name, []), mention.product)
+        quantity = _main_quantity(_countable(owned.quantities.get(name, []), mention.product), mention.product)
         price = _first_price(owned.prices.get(name, []), reading.prices)
         qualities = owned.qualities.get(name, [])
         side = sides.get(name) or default
         postings.append(_posting(reading, mention, side, quantity, price, qualities, location))
     return tuple(postings)
+
+
+def _countable(quantities: list[Quantity], product: Product) -> list[Quantity]:
+    """The amounts in units the product can be counted in."""
+    if not quantities:
+        return quantities
+    return [q for q in quantities if product.category in _UNIT_KINDS.get(q.unit.name, (product.category,))]
 
 
 def _main_quantity(quantities: list[Quantity], product: Product) -> Quantity | None:
@@ -396,6 +420,8 @@ def _ownership(reading: _Reading) -> _Owned:
     owned = _Owned()
     names = list(dict.fromkeys(m.product.name for m in products))
     for quantity in reading.quantities:
+        if _TOTAL.search(text, max(0, quantity.start - 4), quantity.start):
+            continue  # "鲢鱼 鳙鱼 草鱼 都有 一共2万斤": the total of several is no one's amount
         if text[: quantity.start].rstrip().endswith("各"):
             for name in names:
                 owned.quantities.setdefault(name, []).append(quantity)
