@@ -5,9 +5,10 @@ become ASCII (NFKC), Latin letters are lower-cased, emoji and other pictographs 
 runs of whitespace collapse. Separator punctuation is kept: it marks clause boundaries.
 
 Feature phones make some farmers type one character at a time with a space after each
-(卖 西 红 柿 1000 斤, T D): a run of two or more single Han characters (or single Latin letters)
-each standing alone between spaces is joined back into one word. A word of two or more
-characters is never glued to its neighbours (卖 鸡蛋 300斤 stays as written).
+(卖 西 红 柿 1000 斤, T D): a run of two or more single Han characters each standing alone
+between spaces is joined back into one word, and so is a run of single Latin letters that spells
+a command code (T D, C X 3). A word of two or more characters is never glued to its neighbours
+(卖 鸡蛋 300斤 stays as written).
 """
 
 from __future__ import annotations
@@ -45,9 +46,12 @@ _ODD_SPACE = re.compile(r"[\t\r\f\v\u3000\xa0]")  # with a double space: what _S
 _NEWLINES_RE = re.compile(r"\s*\n\s*")
 # Two or more single characters, each standing alone, separated by single spaces (after the
 # whitespace is collapsed): one run of Han characters, or one of Latin letters.
-_SPACED_HAN = re.compile(r"(?<!\w)[\u4e00-\u9fff](?: [\u4e00-\u9fff](?!\w))+")
+# (A Han run may touch digits after it: 西 红 柿1000斤.)
+_SPACED_HAN = re.compile(r"(?<!\w)[\u4e00-\u9fff](?: [\u4e00-\u9fff](?![\u4e00-\u9fffa-z]))+")
 _SPACED_LATIN = re.compile(r"(?<!\w)[a-z](?: [a-z](?!\w))+")
-_SPACED_HINT = re.compile(r"(?<!\w)[\u4e00-\u9fffa-z] [\u4e00-\u9fffa-z](?!\w)")
+_SPACED_HINT = re.compile(
+    r"(?<!\w)(?:[\u4e00-\u9fff] [\u4e00-\u9fff](?![\u4e00-\u9fffa-z])|[a-z] [a-z](?!\w))"
+)
 # Punctuation that NFKC leaves alone but that means the same to a reader.
 _PUNCT_MAP = str.maketrans(
     {
@@ -119,7 +123,16 @@ def normalize(text: str) -> str:
     return text
 
 
+# The Latin command codes (commands.py): spelled out letter by letter they are joined.
+LATIN_CODES = frozenset(("td", "bz", "dy", "wd", "cx", "lx", "tq", "jg", "zc", "hf", "bd", "xq"))
+
+
 def join_spaced(text: str) -> str:
     """Join runs of single characters typed with a space after each (卖 西 红 柿 → 卖西红柿)."""
     text = _SPACED_HAN.sub(lambda m: m[0].replace(" ", ""), text)
-    return _SPACED_LATIN.sub(lambda m: m[0].replace(" ", ""), text)
+    return _SPACED_LATIN.sub(_join_code, text)
+
+
+def _join_code(match: re.Match[str]) -> str:
+    joined = match[0].replace(" ", "")
+    return joined if joined in LATIN_CODES else match[0]
