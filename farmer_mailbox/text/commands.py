@@ -53,6 +53,7 @@ _NUM = r"第?\s*(?P<n>\d{1,6}|[一二两三四五六七八九十]{1,3})\s*[条�
 _NUM_ANY = r"第?\s*(?:\d{1,6}|[一二两三四五六七八九十]{1,3})\s*[条个号]?"  # one of several
 _NUMBERS = re.compile(r"\d{1,6}|[一二两三四五六七八九十]{1,3}")
 _WISH = "(?:(?:请|麻烦)?(?:帮我|给我)?(?:我)?(?:想|要|想要|需要)?)"  # 我想订阅, 请帮我订阅
+_POSTING_WORDS = "(?:的|那条|这条|发布|信息|帖子|求购|出售)*"  # 撤销第2条发布
 
 
 def _latin(code: str) -> str:
@@ -74,9 +75,15 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("yes", _opens("可以", f"{_NUM}{_END}")),
     ("renew", _opens(f"{_latin('xq')}|续期|延期", f"(?:{_NUM})?{_END}")),
     ("reply", _opens(f"{_latin('hf')}|回复", r"(?P<n>\d{1,6})\s*[:,]?\s*(?P<rest>.*)$")),
-    ("cancel", _opens(f"{_latin('cx')}|撤销|撤回|删除", rf"(?P<ns>(?:{_NUM_ANY}(?:\s*[,和及与&]\s*|\s+))*{_NUM_ANY})?{_END}")),
+    (
+        "cancel",
+        _opens(
+            f"{_latin('cx')}|{_WISH}(?:撤销|撤回|删除)",
+            rf"(?P<ns>(?:{_NUM_ANY}(?:\s*[,和及与&]\s*|\s+))*{_NUM_ANY})?\s*{_POSTING_WORDS}{_END}",
+        ),
+    ),
     # 撤销卖苹果: a cancel without a number (the reply says how); never a new posting
-    ("cancel", _opens(f"{_latin('cx')}|撤销|撤回|删除", r"(?P<rest>[^\d]*)$")),
+    ("cancel", _opens(f"{_latin('cx')}|{_WISH}(?:撤销|撤回|删除)", r"(?P<rest>[^\d]*)$")),
     ("contact", _opens(f"{_latin('lx')}|联系", f"(?:{_NUM})?{_END}")),
     ("bind", _opens(f"{_latin('bd')}|绑定", rf"(?P<n>(?:\+?86)?1[3-9]\d{{9}})?{_END}")),
     ("weather", _opens(f"{_latin('tq')}|查天气|天气预报|天气", r"(?P<rest>[^\d]*)$")),
@@ -90,7 +97,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 # Any way a command can open a message: a cheap gate before trying each command's pattern.
 _OPENERS = re.compile(
     r"^(?:[a-z]{1,4}(?![a-z])|\d{6}$|[?？]|帮助|菜单|使用说明|怎么用|我的|我发布的|同意|确认|可以|回复|撤销|撤回|删除"
-    r"|(?:请|麻烦)?(?:帮我|给我)?我?(?:想|要|想要|需要)?(?:订阅|关注)"
+    r"|(?:请|麻烦)?(?:帮我|给我)?我?(?:想|要|想要|需要)?(?:订阅|关注|撤销|撤回|删除)"
     r"|不同意|拒绝|续期|延期"
     r"|联系|绑定|查天气|天气|查价|价格|查行情|行情|订阅|关注|注册|问|咨询专家|提问)"
 )

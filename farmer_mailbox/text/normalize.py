@@ -46,11 +46,12 @@ _ODD_SPACE = re.compile(r"[\t\r\f\v\u3000\xa0]")  # with a double space: what _S
 _NEWLINES_RE = re.compile(r"\s*\n\s*")
 # Two or more single characters, each standing alone, separated by single spaces (after the
 # whitespace is collapsed): one run of Han characters, or one of Latin letters.
-# (A Han run may touch digits after it: 西 红 柿1000斤.)
-_SPACED_HAN = re.compile(r"(?<!\w)[\u4e00-\u9fff](?: [\u4e00-\u9fff](?![\u4e00-\u9fffa-z]))+")
+# (A Han run may touch digits or letters after it, 西 红 柿1000斤, but not digits before it:
+# the 斤 of "300斤 杨 高 村" stays with its number.)
+_SPACED_HAN = re.compile(r"(?<![\u4e00-\u9fff\d])[\u4e00-\u9fff](?: [\u4e00-\u9fff](?![\u4e00-\u9fff]))+")
 _SPACED_LATIN = re.compile(r"(?<!\w)[a-z](?: [a-z](?!\w))+")
 _SPACED_HINT = re.compile(
-    r"(?<!\w)(?:[\u4e00-\u9fff] [\u4e00-\u9fff](?![\u4e00-\u9fffa-z])|[a-z] [a-z](?!\w))"
+    r"(?:(?<![\u4e00-\u9fff\d])[\u4e00-\u9fff] [\u4e00-\u9fff](?![\u4e00-\u9fff])|(?<!\w)[a-z] [a-z](?!\w))"
 )
 # Punctuation that NFKC leaves alone but that means the same to a reader.
 _PUNCT_MAP = str.maketrans(
@@ -134,5 +135,16 @@ def join_spaced(text: str) -> str:
 
 
 def _join_code(match: re.Match[str]) -> str:
-    joined = match[0].replace(" ", "")
-    return joined if joined in LATIN_CODES else match[0]
+    """Letters joined in pairs that spell a code, left to right ("t d a" → "td a")."""
+    letters = match[0].split(" ")
+    words: list[str] = []
+    i = 0
+    while i < len(letters):
+        pair = "".join(letters[i : i + 2])
+        if pair in LATIN_CODES:
+            words.append(pair)
+            i += 2
+        else:
+            words.append(letters[i])
+            i += 1
+    return " ".join(words)

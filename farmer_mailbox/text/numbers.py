@@ -286,6 +286,8 @@ def find_prices(text: str) -> list[Price]:
         if not _overlaps(match.start(), match.end(), found):
             found.append(Price(match.start(), match.end(), None, None, None, negotiable=True))
     found.sort(key=lambda p: p.start)
+    if len(found) > 1:
+        found = _ranges(text, found)
     if _CEILING_HINT.search(text) is not None:
         found = [_as_ceiling(text, price) for price in found]
     return found
@@ -295,6 +297,30 @@ def find_prices(text: str) -> list[Price]:
 _CEILING_HINT = re.compile("以内|以下|之内|不超过|不超|不高于|最高|最多|顶多|封顶|上限")
 _CEILING_AFTER = re.compile(r"\s*(?:以内|以下|之内)")
 _CEILING_BEFORE = re.compile(r"(?:不超过|不超|不高于|最高|最多|顶多|封顶|上限)\s*(?:价格?|价钱|单价|出价)?\s*(?:是|为|:)?\s*$")
+
+
+_RANGE_GAP = re.compile(rf"\s*{_RANGE_SEP}\s*$")
+
+
+def _ranges(text: str, found: list[Price]) -> list[Price]:
+    """"1块2到1块5": two prices joined by 到/至/- are one range."""
+    merged: list[Price] = []
+    for price in found:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and last.value is not None
+            and price.value is not None
+            and last.high is None
+            and price.high is None
+            and price.value > last.value
+            and (last.per is None or price.per is None or last.per == price.per)
+            and _RANGE_GAP.match(text[last.end : price.start])
+        ):
+            merged[-1] = Price(last.start, price.end, last.value, price.value, price.per or last.per)
+            continue
+        merged.append(price)
+    return merged
 
 
 def _as_ceiling(text: str, price: Price) -> Price:
