@@ -12,7 +12,9 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from farmer_mailbox.text.intent import LABOUR_CUES, Cue
 from farmer_mailbox.text.lexicon import Lexicon, Pest, Product
+from farmer_mailbox.text.numbers import Quantity
 from farmer_mailbox.text.segment import Token
 
 _NUMERAL_CHARS = frozenset("0123456789.零〇一二两三四五六七八九十百千万几半")
@@ -234,3 +236,33 @@ def _context_words(text: str, mentions: list[ProductMention]) -> list[ProductMen
     if any(m.product.category == "劳务" for m in kept):
         kept = [m for m in kept if m.product.category in _LABOUR_COMPANIONS] or kept
     return kept
+
+
+def with_labour(
+    products: tuple[ProductMention, ...], cues: list[Cue], lexicon: Lexicon
+) -> tuple[ProductMention, ...]:
+    """招工 / 找活 name labour themselves when no kind of work is named."""
+    for product in products:
+        if product.product.category == "劳务":
+            return products
+    for cue in cues:
+        if cue.word in LABOUR_CUES:
+            worker = ProductMention(cue.start, cue.end, lexicon.product("工人"), cue.word)
+            return tuple(sorted((*products, worker), key=lambda m: m.start))
+    return products
+
+
+def with_land(
+    products: tuple[ProductMention, ...], quantities: list[Quantity], lexicon: Lexicon
+) -> tuple[ProductMention, ...]:
+    """"10亩地想租出去": land named only by its unit."""
+    if not quantities:
+        return products
+    for product in products:
+        if product.product.name in ("土地", "鱼塘"):
+            return products
+    for quantity in quantities:
+        if quantity.unit.word in ("亩地", "亩田"):
+            land = ProductMention(quantity.start, quantity.end, lexicon.product("土地"), quantity.unit.word)
+            return tuple(sorted((*products, land), key=lambda m: m.start))
+    return products

@@ -79,6 +79,8 @@ NUM = rf"(?:{_NUM_P}|半)"
 _RANGE_SEP = r"(?:-|~|到|至)"
 _VALUE = rf"(?P<v>{_NUM_P})(?:\s*(?:元|块)?\s*{_RANGE_SEP}\s*(?P<v2>{_NUM_P}))?"
 _NOT_AFTER_NUM = r"(?<![0-9.])"
+# Pieces of the patterns, for the readings in amounts.py.
+CN_NUMERALS, MAGNITUDE, RANGE_SEP = _CN, _MAGNITUDE, _RANGE_SEP
 
 
 def _alternation(words: list[str]) -> str:
@@ -111,7 +113,9 @@ _UNIT = "(?:" + "|".join(
     re.escape(w) + _GUARDS.get(w, "") for w in sorted(_UNITS, key=len, reverse=True)
 ) + ")"
 _PER_UNIT = "(?:" + _UNIT + "|" + _alternation(list(_TIME_UNITS)) + ")"
+UNIT_PATTERN = _UNIT
 _CUR = r"(?:块钱|元钱|元|块(?![地田石砖板])|圆|yuan(?![a-z])|kuai(?![a-z])|rmb(?![a-z]))"
+CURRENCY = _CUR
 # Last characters of unit words: "3斤一盒" packs 3斤 in a box; its 一盒 is neither price nor amount.
 _UNIT_ENDS = "斤克吨袋箱个只头条根盒筐件"
 _JIAO = rf"(?:(?P<jiao>[0-9一二两三四五六七八九])(?:毛|角)?(?![0-9.]|{_PER_UNIT}))?"
@@ -285,61 +289,7 @@ def find_prices(text: str) -> list[Price]:
     for match in NEGOTIABLE.finditer(text) if _MAY_NEGOTIATE.search(text) else ():
         if not _overlaps(match.start(), match.end(), found):
             found.append(Price(match.start(), match.end(), None, None, None, negotiable=True))
-    found.sort(key=lambda p: p.start)
-    if len(found) > 1:
-        found = _ranges(text, found)
-    if _CEILING_HINT.search(text) is not None:
-        found = [_as_ceiling(text, price) for price in found]
-    return found
-
-
-# A buyer's ceiling: 3元以内, 3元以下, 不超过3元, 最高3.5元, 最多3块.
-_CEILING_HINT = re.compile("以内|以下|之内|不超过|不超|不高于|最高|最多|顶多|封顶|上限")
-_CEILING_AFTER = re.compile(r"\s*(?:以内|以下|之内)")
-_CEILING_BEFORE = re.compile(r"(?:不超过|不超|不高于|最高|最多|顶多|封顶|上限)\s*(?:价格?|价钱|单价|出价)?\s*(?:是|为|:)?\s*$")
-
-
-_RANGE_GAP = re.compile(rf"\s*{_RANGE_SEP}\s*$")
-
-
-def _ranges(text: str, found: list[Price]) -> list[Price]:
-    """"1块2到1块5": two prices joined by 到/至/- are one range."""
-    merged: list[Price] = []
-    for price in found:
-        last = merged[-1] if merged else None
-        if (
-            last is not None
-            and last.value is not None
-            and price.value is not None
-            and last.high is None
-            and price.high is None
-            and price.value > last.value
-            and (last.per is None or price.per is None or last.per == price.per)
-            and _RANGE_GAP.match(text[last.end : price.start])
-        ):
-            merged[-1] = Price(last.start, price.end, last.value, price.value, price.per or last.per)
-            continue
-        merged.append(price)
-    return merged
-
-
-def _as_ceiling(text: str, price: Price) -> Price:
-    """A single price said as an upper limit becomes the range top as well (price = price_max):
-    the market shows a buyer's such price as "3元/斤以内"."""
-    if price.value is None or price.high is not None:
-        return price
-    before = text[max(0, price.start - 8) : price.start]
-    if _CEILING_AFTER.match(text, price.end) or _CEILING_BEFORE.search(before):
-        return price._replace(high=price.value)
-    return price
-
-
-def shared_price(text: str, price: Price) -> bool:
-    """"梨500斤 每斤都是2元", "均为2元", "一律2元": a price said for every product listed."""
-    return _SHARED.search(text, max(0, price.start - 3), price.end) is not None
-
-
-_SHARED = re.compile("都|均|一律|统一|全部|全是")
+    return sorted(found, key=lambda p: p.start)
 
 
 def _price(match: re.Match[str]) -> Price | None:
@@ -429,29 +379,13 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
     return Quantity(match.start(), match.end(), value, found)
 
 
+def overlaps(start: int, end: int, spans: list[Price]) -> bool:
+    """True when text[start:end] overlaps any of the spans."""
+    return _overlaps(start, end, spans)
+
+
 def _overlaps(start: int, end: int, spans: list[Price]) -> bool:
     for span in spans:  # noqa: SIM110 (a loop is cheaper than any(): this runs for every match)
         if start < span.end and span.start < end:
             return True
     return False
-
-
-# A spoken amount without a unit ("卖玉米两千五"): Chinese numerals with a magnitude, or digits
-# with one (3千, 1.5万, 5k); a bare "2400" is left alone (it is as often a price per 吨).
-BARE_AMOUNT = re.compile(
-    rf"(?<![0-9.{_CN}第每])(?P<v>(?:\d+(?:\.\d+)?{_MAGNITUDE}+[{_DIG}]?|[{_CN}]*[十百千万][{_CN}]*))"
-    rf"(?![0-9.{_CN}a-z]|\s*(?:{_UNIT}|{_CUR}|多|来|余|几|毛|角|分|号|点|个))"
-)
-_BARE_FLOOR = 100.0  # a clerk reads 两千五 as 2500斤 of grain, but 十 is no amount of anything
-
-
-def bare_amounts(text: str, taken: list[Price]) -> list[tuple[int, int, float]]:
-    """Spoken amounts without a unit outside the price spans in `taken`: (start, end, value)."""
-    found = []
-    for match in BARE_AMOUNT.finditer(text):
-        if _overlaps(match.start(), match.end(), taken):
-            continue
-        amount = parse_amount(match["v"])
-        if amount is not None and amount[0] >= _BARE_FLOOR:
-            found.append((match.start(), match.end(), amount[0]))
-    return found

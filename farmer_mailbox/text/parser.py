@@ -1,9 +1,12 @@
 """Reading one message the way a patient village clerk would: `parse(text) -> ParseResult`.
 
-Order of reading: normalise; opt-out (always wins); phones out; commands; segment; products,
-pests and quality words; homophone guesses only when nothing was named; prices, then quantities
-outside them; place; cues; then each product becomes one posting that owns the amounts written
-next to it (after it, or glued before it: 20头仔猪).
+Order of reading: normalise (characters typed one at a time joined); opt-out (always wins);
+phones out; commands; segment; products, pests and quality words; typos (`typos`, `fuzzy`):
+guesses only when nothing was named, respellings of one-character products glued to a stray
+character; prices, then quantities outside them, then the readings of `amounts` (ranges,
+ceilings, amounts said without a unit); place; cues; then each product becomes one posting that
+owns the amounts written next to it (after it, or glued before it: 20头仔猪). "哪里有卖X" without
+an amount is a query: the offers are shown, nothing is posted.
 """
 
 from __future__ import annotations
@@ -13,24 +16,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 
-from farmer_mailbox.text import fuzzy
+from farmer_mailbox.text import fuzzy, typos
+from farmer_mailbox.text.amounts import main_quantity, refine_prices, shared_price, spoken_price, spoken_weight
 from farmer_mailbox.text.commands import detect_command
-from farmer_mailbox.text.intent import LABOUR_CUES, Cue, decide_intent, find_cues, side_for
-from farmer_mailbox.text.lexicon import Lexicon, Product, load_lexicon
-from farmer_mailbox.text.mentions import Mentions, ProductMention, clerk_reading, scan
+from farmer_mailbox.text.intent import Cue, decide_intent, find_cues, side_for
+from farmer_mailbox.text.lexicon import Lexicon, load_lexicon
+from farmer_mailbox.text.mentions import Mentions, ProductMention, clerk_reading, scan, with_labour, with_land
 from farmer_mailbox.text.models import Command, Intent, Location, ParseResult, PlaceResolver, Posting, Side
 from farmer_mailbox.text.normalize import normalize
-from farmer_mailbox.text.numbers import (
-    Price,
-    Quantity,
-    Unit,
-    bare_amounts,
-    find_prices,
-    find_quantities,
-    pack_unit,
-    shared_price,
-    unit,
-)
+from farmer_mailbox.text.numbers import Price, Quantity, find_prices, find_quantities, pack_unit, unit
 from farmer_mailbox.text.phones import find_phones
 from farmer_mailbox.text.places import find_mention, locate
 from farmer_mailbox.text.pricing import price_fields
@@ -40,20 +34,13 @@ _T = TypeVar("_T")
 _MASK = "□"
 _LIST_GAP = re.compile(r"^[\s,、和及与跟/]*$")
 _PRICE_QUESTION = re.compile(r"价|钱|行情|多少")
-_CUE_CHARS = frozenset("卖收买售购")
 _TOTAL = re.compile(r"(?:一共|总共|共计|合计|总计)\s*$")
-# Units only some categories are counted in: 一台 is a machine's, 20头 an animal's (三七 20头 is a
-# grade, 一台收割机 beside 机收服务 is the service's means).
-_UNIT_KINDS = {"台": ("农机",), "辆": ("农机",), "头": ("畜禽",), "匹": ("畜禽",)}
 # Asking where something is sold (no amount): a search of the offers, not a buy posting.
 _WHERE_TO_BUY = re.compile(
     r"(?:哪里|哪儿|哪里有|哪有|哪儿有|在哪|在哪里|什么地方|哪个地方|哪家)(?:有|能|可以|才能)?(?:[^,。;!?\n]{0,8}?)"
     r"(?:卖|买到?|买得到|购买|出售)"
 )
-_JIN = Unit("斤", "斤", "斤", 1.0)
-_MACHINE_UNITS = frozenset(("台", "辆", "部", "套"))
-_SPOKEN_UNITS = {"斤": _JIN, "公斤": _JIN, "株": Unit("株", "株", "株", 1.0)}
-_RARE_WORD_FREQ = 100
+
 
 
 @dataclass(slots=True)
@@ -138,113 +125,30 @@ def _read(text: str, segmenter: Segmenter, lexicon: Lexicon) -> _Reading:
     tokens = segmenter.tokens(text)
     mentions = scan(text, tokens, lexicon)
     if not mentions.products:
-        tokens = _cue_split(tokens, segmenter)
+        tokens = typos.cue_split(tokens, segmenter)
     named: list[_Spanned] = [*mentions.products, *mentions.pests, *mentions.qualities]
     numeric = _masked(text, [(m.start, m.end) for m in named])
-    prices = find_prices(numeric)
+    prices = refine_prices(numeric, find_prices(numeric))
     quantities = find_quantities(numeric, prices)
     cues = find_cues(text, tokens, frozenset([m.start for m in mentions.products]))
     free = None
     if mentions.products:
-        products = _respelled(text, tokens, mentions, segmenter, prices, quantities, cues)
+        products = typos.respelled(
+            text, tokens, mentions.products, segmenter, lambda: _free(text, mentions, prices, quantities, cues)
+        )
     else:
-        free = _free(text, mentions, prices, quantities, _first_cues(cues, tokens))
+        free = _free(text, mentions, prices, quantities, typos.typo_cues(cues))
         products = _guesses(tokens, free, segmenter, quantities, prices)
         if products:  # a cue swallowed by a typo (卖小卖5吨: 小卖 is 小麦) is no cue
-            cues = [c for c in cues if not _overlaps(c.start, c.end, products)]
-    products = _with_land(_with_labour(products, cues, lexicon), quantities, lexicon)
+            cues = [c for c in cues if not any(c.start < p.end and p.start < c.end for p in products)]
+    products = with_land(with_labour(products, cues, lexicon), quantities, lexicon)
     products = tuple(clerk_reading(text, products, lexicon))
     if products and all(m.product is products[0].product for m in products):  # one product
         if not quantities:
-            quantities = _spoken_weight(numeric, products[-1], prices)
+            quantities = spoken_weight(numeric, products[-1].product, products[-1].end, prices)
         if not any(p.value for p in prices):
-            prices = _spoken_price(numeric, products[-1], quantities) or prices
+            prices = spoken_price(numeric, products[-1].product, products[-1].end, quantities) or prices
     return _Reading(text, tokens, products, mentions, quantities, prices, cues, free, pack_unit(numeric))
-
-
-def _cue_split(tokens: list[Token], segmenter: Segmenter) -> list[Token]:
-    """"卖花升300斤": a rare word opening with a one-character trade cue (卖花) is read as the
-    cue and the rest, so the rest can be a typo of a product (花升 → 花生)."""
-    if not any(t.word[0] in _CUE_CHARS and len(t.word) > 1 for t in tokens):
-        return tokens
-    split: list[Token] = []
-    for token in tokens:
-        word = token.word
-        if word[0] in _CUE_CHARS and len(word) > 1 and segmenter.freq(word) < _RARE_WORD_FREQ:
-            split += [Token(word[0], token.start, token.start + 1), Token(word[1:], token.start + 1, token.end)]
-        else:
-            split.append(token)
-    return split
-
-
-def _first_cues(cues: list[Cue], tokens: Sequence[Token]) -> list[Cue]:
-    """The cues a typo cannot have swallowed: all but one-character cues after the first cue."""
-    return [c for i, c in enumerate(cues) if i == 0 or c.end - c.start > 1]
-
-
-def _overlaps(start: int, end: int, spans: Sequence[_Spanned]) -> bool:
-    return any(start < span.end and span.start < end for span in spans)
-
-
-def _respelled(
-    text: str,
-    tokens: Sequence[Token],
-    mentions: Mentions,
-    segmenter: Segmenter,
-    prices: list[Price],
-    quantities: list[Quantity],
-    cues: list[Cue],
-) -> tuple[ProductMention, ...]:
-    """The products named, with a one-character product glued to a stray rare character read as
-    the longer product they spell together (葡桃 → 葡萄, 鸡苖 → 鸡苗)."""
-    products = mentions.products
-    starts = {token.start: k for k, token in enumerate(tokens)}
-    suspects = [
-        (i, starts[m.start])
-        for i, m in enumerate(products)
-        if m.end - m.start == 1 and m.start in starts
-        and any(
-            0 <= j < len(tokens) and fuzzy.rare_char(segmenter, tokens[j].word)
-            for j in (starts[m.start] - 1, starts[m.start] + 1)
-        )
-    ]
-    if not suspects:
-        return products
-    free = _free(text, mentions, prices, quantities, cues)
-    usable = [all(free[t.start : t.end]) for t in tokens]
-    respelled = list(products)
-    for i, k in suspects:
-        better = fuzzy.respell(tokens, k, usable, products[i].product)
-        if better is not None:
-            respelled[i] = ProductMention(better.start, better.end, better.product, text[better.start : better.end])
-    return tuple(respelled)
-
-
-def _spoken_weight(text: str, product: ProductMention, prices: list[Price]) -> list[Quantity]:
-    """"卖玉米两千五": an amount said without a unit right after a product sold by weight is in
-    斤, as a clerk would read it (the unit farmers count in); after seedlings it is in 株 (no
-    seedling costs 两千 a plant). Only spoken amounts with a magnitude (两千五, 一万二, 3千); a
-    bare 2400 might be a price per 吨 and is left alone, and so is anything after livestock
-    (卖牛 一万二 is a price)."""
-    found = _SPOKEN_UNITS.get(product.product.unit)
-    if found is None:
-        return []
-    for start, end, value in bare_amounts(text, prices):
-        if start >= product.end and _LIST_GAP.match(text[product.end : start]):
-            return [Quantity(start, end, value, found)]
-    return []
-
-
-def _spoken_price(text: str, product: ProductMention, quantities: list[Quantity]) -> list[Price]:
-    """"卖收割机 久保田 二手 6万": a spoken sum after a machine is its price (nobody sells 60,000
-    harvesters)."""
-    per = product.product.unit
-    if per not in _MACHINE_UNITS:
-        return []
-    for start, end, value in bare_amounts(text, []):
-        if start >= product.end and not _overlaps(start, end, quantities):
-            return [Price(start, end, value, None, per)]
-    return []
 
 
 def _masked(text: str, spans: list[tuple[int, int]]) -> str:
@@ -276,36 +180,6 @@ def _guesses(
     units = [q.unit.name for q in quantities] + [p.per for p in prices if p.per]
     guesses = fuzzy.guess(tokens, free, segmenter, units)
     return tuple(ProductMention(g.start, g.end, g.product, g.product.name) for g in guesses)
-
-
-def _with_labour(
-    products: tuple[ProductMention, ...], cues: list[Cue], lexicon: Lexicon
-) -> tuple[ProductMention, ...]:
-    """招工 / 找活 name labour themselves when no kind of work is named."""
-    for product in products:
-        if product.product.category == "劳务":
-            return products
-    for cue in cues:
-        if cue.word in LABOUR_CUES:
-            worker = ProductMention(cue.start, cue.end, lexicon.product("工人"), cue.word)
-            return tuple(sorted((*products, worker), key=lambda m: m.start))
-    return products
-
-
-def _with_land(
-    products: tuple[ProductMention, ...], quantities: list[Quantity], lexicon: Lexicon
-) -> tuple[ProductMention, ...]:
-    """"10亩地想租出去": land named only by its unit."""
-    if not quantities:
-        return products
-    for product in products:
-        if product.product.name in ("土地", "鱼塘"):
-            return products
-    for quantity in quantities:
-        if quantity.unit.word in ("亩地", "亩田"):
-            land = ProductMention(quantity.start, quantity.end, lexicon.product("土地"), quantity.unit.word)
-            return tuple(sorted((*products, land), key=lambda m: m.start))
-    return products
 
 
 def _location(reading: _Reading, places: PlaceResolver | None, home_code: str | None) -> Location | None:
@@ -377,34 +251,12 @@ def _postings(
     owned = _ownership(reading)
     postings = []
     for name, mention in firsts.items():
-        quantity = _main_quantity(_countable(owned.quantities.get(name, []), mention.product), mention.product)
+        quantity = main_quantity(owned.quantities.get(name, []), mention.product)
         price = _first_price(owned.prices.get(name, []), reading.prices)
         qualities = owned.qualities.get(name, [])
         side = sides.get(name) or default
         postings.append(_posting(reading, mention, side, quantity, price, qualities, location))
     return tuple(postings)
-
-
-def _countable(quantities: list[Quantity], product: Product) -> list[Quantity]:
-    """The amounts in units the product can be counted in."""
-    if not quantities:
-        return quantities
-    return [q for q in quantities if product.category in _UNIT_KINDS.get(q.unit.name, (product.category,))]
-
-
-def _main_quantity(quantities: list[Quantity], product: Product) -> Quantity | None:
-    """The amount on offer: the first one, unless it is a lone "一头"/"一只" of another kind
-    than the product is counted in ("卖猪肉 一头猪的肉 300斤": 300斤)."""
-    if not quantities:
-        return None
-    first = quantities[0]
-    if first.value != 1 or len(quantities) == 1:
-        return first
-    usual = unit(product.unit)
-    weighed = usual is not None and usual.is_weight
-    if first.unit.is_weight == weighed:
-        return first
-    return next((q for q in quantities[1:] if q.unit.is_weight == weighed), first)
 
 
 def _ownership(reading: _Reading) -> _Owned:

@@ -86,7 +86,9 @@ def test_sending_words_about_other_things_are_no_opt_out(text: str) -> None:
     assert parse(text).command != Command("opt_out")
 
 
-@pytest.mark.parametrize("text", ["好的", "是", "是的", "ok", "OK", "好", "可以", "行", "收到", "嗯嗯", "好的 3", "是 2"])
+@pytest.mark.parametrize(
+    "text", ["好的", "是", "是的", "ok", "OK", "好", "可以", "行", "收到", "嗯嗯", "好的 3", "是 2"]
+)
 def test_a_polite_reply_never_consents_to_sharing_numbers(text: str) -> None:
     command = parse(text).command
     assert command is None or command.name != "yes"

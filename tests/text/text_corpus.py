@@ -162,10 +162,7 @@ def _score_posting(scores: Scores, text: str, want: ExpectedPosting, got: Postin
         scores.misses.append(f"quantity {have} != {want.quantity}: {text}")
     scores.prices += 1
     have_p = (got.price, got.price_max, got.price_unit) if got and got.price_unit is not None else None
-    if want.price is None:
-        same = have_p is None
-    else:
-        same = have_p is not None and _same_price(have_p, want.price)
+    same = have_p is None if want.price is None else have_p is not None and _same_price(have_p, want.price)
     scores.price_ok += same
     if not same:
         scores.misses.append(f"price {have_p} != {want.price}: {text}")
