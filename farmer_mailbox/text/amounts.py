@@ -49,14 +49,16 @@ _BARE_AMOUNT = re.compile(
 _BARE_FLOOR = 100.0  # a clerk reads 两千五 as 2500斤 of grain, but 十 is no amount of anything
 _JIN = Unit("斤", "斤", "斤", 1.0)
 _SPOKEN_UNITS = {"斤": _JIN, "公斤": _JIN, "株": Unit("株", "株", "株", 1.0)}
-_MACHINE_UNITS = frozenset(("台", "辆", "部", "套"))
+MACHINE_UNITS = frozenset(("台", "辆", "部", "套"))
 # Units only some categories are counted in: 一台 is a machine's, 20头 an animal's (三七 20头 is a
 # grade, 一台收割机 beside 机收服务 is the service's means).
-_UNIT_KINDS = {"台": ("农机",), "辆": ("农机",), "头": ("畜禽",), "匹": ("畜禽",)}
+UNIT_KINDS = {"台": ("农机",), "辆": ("农机",), "头": ("畜禽",), "匹": ("畜禽",)}
 
 
 def refine_prices(text: str, found: list[Price]) -> list[Price]:
     """Prices read together: ranges of two prices joined, ceilings marked (price_max = price)."""
+    if not found:
+        return found
     if len(found) > 1:
         found = _ranges(text, found)
     if _CEILING_HINT.search(text) is not None:
@@ -128,7 +130,7 @@ def spoken_price(text: str, product: Product, after: int, quantities: Sequence[Q
     """"卖收割机 久保田 二手 6万": a spoken sum after a machine is its price (nobody sells 60,000
     harvesters); [] when there is none."""
     per = product.unit
-    if per not in _MACHINE_UNITS:
+    if per not in MACHINE_UNITS:
         return []
     for start, end, value in bare_amounts(text, []):
         if start >= after and not any(start < q.end and q.start < end for q in quantities):
@@ -138,7 +140,11 @@ def spoken_price(text: str, product: Product, after: int, quantities: Sequence[Q
 
 def main_quantity(quantities: list[Quantity], product: Product) -> Quantity | None:
     """The amount on offer among those a product owns, or None."""
-    quantities = [q for q in quantities if product.category in _UNIT_KINDS.get(q.unit.name, (product.category,))]
+    if not quantities:
+        return None
+    if len(quantities) == 1 and quantities[0].unit.name not in UNIT_KINDS:
+        return quantities[0]  # the common case
+    quantities = [q for q in quantities if product.category in UNIT_KINDS.get(q.unit.name, (product.category,))]
     if not quantities:
         return None
     first = quantities[0]

@@ -36,10 +36,13 @@ _WORDS = {
 # Opt-out: these words anywhere, TD standing as a word, or one of a few whole-message words.
 # (Three patterns rather than one alternation: one made only of literals lets the regex engine
 # skip ahead to their first characters.)
-_OPT_OUT_WORDS = re.compile(
-    "退订|退定|推订|停止发送|停止推送|停发短信|拒收|取消短信|关闭短信"
+_OPT_OUT_LITERALS = "退订|退定|推订|停止发送|停止推送|停发短信|拒收|取消短信|关闭短信"
+_OPT_OUT_LITERAL = re.compile(_OPT_OUT_LITERALS)
+# The words, or a character every phrase below opens with: one search for both, usually.
+_OPT_OUT_WORDS = re.compile(f"{_OPT_OUT_LITERALS}|(?P<hint>[不别勿莫])")
+_OPT_OUT_PHRASES = re.compile(
     # 再 makes it about the messages coming again: 不要再发, 别再给我推送, 别再打扰
-    "|(?:不要|别|不用|请勿|勿|莫)再(?:给我|跟我|向我|往我)?(?:发(?![货错])|推送|推|打扰)"
+    "(?:不要|别|不用|请勿|勿|莫)再(?:给我|跟我|向我|往我)?(?:发(?![货错])|推送|推|打扰)"
     # without 再, only when it says what: 别给我发短信, 不要发信息
     "|(?:不要|别|不用|请勿|勿)(?:给我|跟我|向我|往我)?(?:发|推送|推)(?:短信|信息|消息)"
     "|(?:不要|别|不用)(?:给我|跟我|向我|往我)?(?:发|推送)了"
@@ -110,9 +113,15 @@ def command_words() -> tuple[str, ...]:
 
 def is_opt_out(text: str) -> bool:
     """True when a normalised message asks to stop all messages (退订 / TD always win)."""
+    word = _OPT_OUT_WORDS.search(text)
+    if word is not None and (
+        word["hint"] is None
+        or _OPT_OUT_PHRASES.search(text, word.start()) is not None
+        or _OPT_OUT_LITERAL.search(text, word.start()) is not None
+    ):
+        return True
     return (
-        _OPT_OUT_WORDS.search(text) is not None
-        or ("td" in text and _OPT_OUT_TD.search(text) is not None)
+        (("td" in text or "tuiding" in text) and _OPT_OUT_TD.search(text) is not None)
         or _OPT_OUT_WHOLE.match(text) is not None
     )
 
@@ -216,14 +225,17 @@ def _weather_args(rest: str) -> tuple[str, ...]:
 def implied_weather(text: str, products: Callable[[str], list[str]]) -> Command | None:
     """"明天天气怎么样", "明天下雨吗" without a command word: a weather request when no product
     is named (a rain word must come in a question: "今天下雨了" is news, not a request)."""
-    if len(text) > 24 or any(ch.isdigit() for ch in text):
+    if len(text) > 24:
         return None
-    if "天气" in text:
+    weather = "天气" in text
+    sky = None if weather else _SKY.search(text)
+    if (not weather and sky is None) or _DIGIT.search(text) is not None:
+        return None
+    if weather:
         if products(text):
             return None
         before, _, after = text.partition("天气")
         return Command("weather", _weather_args(_WHEN.sub(" ", before) + " " + after))
-    sky = _SKY.search(text)
     if sky is None or _ASKS.search(text) is None or products(text):
         return None
     rest = _WHEN.sub(" ", text[: sky.start()] + " " + text[sky.end() :])
@@ -234,6 +246,7 @@ _SKY = re.compile(
     "下不下雨|下不下雪|下雨|下雪|下不下|有雨|有雪|有没有雨|降雨|降温|刮风|大风|台风|冰雹|霜冻|打霜|气温|温度|晴天|阴天|天晴|多云|暴雨|寒潮|雷阵雨"
 )
 _ASKS = re.compile(r"吗|(?<!什)么|\?|？|会不会|下不下|有没有|是否|没有$")
+_DIGIT = re.compile(r"\d")
 _RAIN_NOISE = re.compile("会|要|有|了|不|没|吗|呢|啊")
 _FORECAST = re.compile("天气|预报")
 _SUBSCRIBE_NOISE = re.compile("的|信息|消息|行情|价格|动态|通知")

@@ -117,10 +117,13 @@ def guess(
     usable = [all(free[token.start : token.end]) for token in tokens]
     # Each token's sounds, once (None: not free, or no sounds to hear).
     heard = [_sounds(token.word) if ok else None for token, ok in zip(tokens, usable, strict=True)]
+    lookalikes = any(_LOOKALIKE_CHARS.intersection(token.word) for token in tokens)
+    latin = any(token.word.isascii() and len(token.word) >= _MIN_PINYIN_WORD for token in tokens)
     found: list[Guess] = []
     i = 0
     while i < len(tokens):
-        hit = _lookalike_at(tokens, i, usable) or _pinyin_word_at(tokens, i, usable, allowed)
+        hit = _lookalike_at(tokens, i, usable) if lookalikes else None
+        hit = hit or (_pinyin_word_at(tokens, i, usable, allowed) if latin else None)
         hit = hit or _guess_at(tokens, i, heard, segmenter, allowed)
         if hit is None:
             i += 1

@@ -361,9 +361,9 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
     before, after = text[max(0, match.start() - 4) : match.start()], text[match.end() : match.end() + 4]
     if found.is_weight and (_SPEC_BEFORE.search(before) or (_SPEC_AFTER.match(after) and not match["half"])):
         return None
-    if _MINIMUM.match(text, match.end()):
+    if "起" in after and _MINIMUM.match(text, match.end()):
         return None
-    if not found.is_weight and _WEIGHED_NEXT.match(text, match.end()) and match["v"] in ("一", "1"):
+    if match["v"] in ("一", "1") and not found.is_weight and _WEIGHED_NEXT.match(text, match.end()):
         return None  # "一箱10斤", "一个十来斤": one pack or piece, then what it weighs
     pack = PACK.match(after)
     if pack and pack["pack"] != found.name:

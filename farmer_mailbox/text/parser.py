@@ -17,7 +17,15 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 
 from farmer_mailbox.text import fuzzy, typos
-from farmer_mailbox.text.amounts import main_quantity, refine_prices, shared_price, spoken_price, spoken_weight
+from farmer_mailbox.text.amounts import (
+    MACHINE_UNITS,
+    UNIT_KINDS,
+    main_quantity,
+    refine_prices,
+    shared_price,
+    spoken_price,
+    spoken_weight,
+)
 from farmer_mailbox.text.commands import detect_command
 from farmer_mailbox.text.intent import Cue, decide_intent, find_cues, side_for
 from farmer_mailbox.text.lexicon import Lexicon, load_lexicon
@@ -108,7 +116,14 @@ def parse_strict(
 
 
 def _amounts(reading: _Reading) -> bool:
-    return bool(reading.quantities or any(p.value for p in reading.prices))
+    return bool(reading.quantities) or _valued(reading.prices)
+
+
+def _valued(prices: list[Price]) -> bool:
+    for price in prices:  # noqa: SIM110 (a loop is cheaper than any() on this hot path)
+        if price.value:
+            return True
+    return False
 
 
 def products_in(text: str, segmenter: Segmenter, lexicon: Lexicon) -> list[str]:
@@ -128,14 +143,20 @@ def _read(text: str, segmenter: Segmenter, lexicon: Lexicon) -> _Reading:
         tokens = typos.cue_split(tokens, segmenter)
     named: list[_Spanned] = [*mentions.products, *mentions.pests, *mentions.qualities]
     numeric = _masked(text, [(m.start, m.end) for m in named])
-    prices = refine_prices(numeric, find_prices(numeric))
+    prices = find_prices(numeric)
+    if prices:
+        prices = refine_prices(numeric, prices)
     quantities = find_quantities(numeric, prices)
     cues = find_cues(text, tokens, frozenset([m.start for m in mentions.products]))
     free = None
     if mentions.products:
-        products = typos.respelled(
-            text, tokens, mentions.products, segmenter, lambda: _free(text, mentions, prices, quantities, cues)
-        )
+        products = mentions.products
+        for mention in products:
+            if mention.end - mention.start == 1:  # a one-character product may be half a typo
+                products = typos.respelled(
+                    text, tokens, products, segmenter, lambda: _free(text, mentions, prices, quantities, cues)
+                )
+                break
     else:
         free = _free(text, mentions, prices, quantities, typos.typo_cues(cues))
         products = _guesses(tokens, free, segmenter, quantities, prices)
@@ -143,10 +164,10 @@ def _read(text: str, segmenter: Segmenter, lexicon: Lexicon) -> _Reading:
             cues = [c for c in cues if not any(c.start < p.end and p.start < c.end for p in products)]
     products = with_land(with_labour(products, cues, lexicon), quantities, lexicon)
     products = tuple(clerk_reading(text, products, lexicon))
-    if products and all(m.product is products[0].product for m in products):  # one product
+    if len(products) == 1 or (products and all(m.product is products[0].product for m in products)):
         if not quantities:
             quantities = spoken_weight(numeric, products[-1].product, products[-1].end, prices)
-        if not any(p.value for p in prices):
+        if products[-1].product.unit in MACHINE_UNITS and not _valued(prices):
             prices = spoken_price(numeric, products[-1].product, products[-1].end, quantities) or prices
     return _Reading(text, tokens, products, mentions, quantities, prices, cues, free, pack_unit(numeric))
 
@@ -251,7 +272,13 @@ def _postings(
     owned = _ownership(reading)
     postings = []
     for name, mention in firsts.items():
-        quantity = main_quantity(owned.quantities.get(name, []), mention.product)
+        own = owned.quantities.get(name)
+        if not own:
+            quantity = None
+        elif len(own) == 1 and own[0].unit.name not in UNIT_KINDS:
+            quantity = own[0]  # the common case
+        else:
+            quantity = main_quantity(own, mention.product)
         price = _first_price(owned.prices.get(name, []), reading.prices)
         qualities = owned.qualities.get(name, [])
         side = sides.get(name) or default

@@ -51,16 +51,15 @@ def respelled(
 ) -> tuple[ProductMention, ...]:
     """The products named, with a one-character product glued to a stray rare character read as
     the longer product they spell together (葡桃 → 葡萄, 鸡苖 → 鸡苗)."""
-    starts = {token.start: k for k, token in enumerate(tokens)}
-    suspects = [
-        (i, starts[m.start])
-        for i, m in enumerate(products)
-        if m.end - m.start == 1 and m.start in starts
-        and any(
-            0 <= j < len(tokens) and fuzzy.rare_char(segmenter, tokens[j].word)
-            for j in (starts[m.start] - 1, starts[m.start] + 1)
-        )
-    ]
+    suspects = []
+    for i, mention in enumerate(products):
+        if mention.end - mention.start != 1:
+            continue  # the common case: no one-character product, nothing to look at
+        k = next((k for k, token in enumerate(tokens) if token.start == mention.start), None)
+        if k is not None and any(
+            0 <= j < len(tokens) and fuzzy.rare_char(segmenter, tokens[j].word) for j in (k - 1, k + 1)
+        ):
+            suspects.append((i, k))
     if not suspects:
         return products
     free = free_of()
