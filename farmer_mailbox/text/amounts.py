@@ -37,6 +37,7 @@ _CEILING_AFTER = re.compile(r"\s*(?:以内|以下|之内)")
 _CEILING_BEFORE = re.compile(
     r"(?:不超过|不超|不高于|最高|最多|顶多|封顶|上限)\s*(?:价格?|价钱|单价|出价)?\s*(?:是|为|:)?\s*$"
 )
+_CEILING_INSIDE = re.compile("不超过|不超|不高于|最高|最多|顶多")
 _RANGE_GAP = re.compile(rf"\s*{RANGE_SEP}\s*$")
 _SHARED = re.compile("都|均|一律|统一|全部|全是")
 _LIST_GAP = re.compile(r"^[\s,、和及与跟/]*$")
@@ -92,7 +93,8 @@ def _as_ceiling(text: str, price: Price) -> Price:
     if price.value is None or price.high is not None:
         return price
     before = text[max(0, price.start - 8) : price.start]
-    if _CEILING_AFTER.match(text, price.end) or _CEILING_BEFORE.search(before):
+    inside = _CEILING_INSIDE.search(text, price.start, price.end) is not None  # 每株最多3块
+    if inside or _CEILING_AFTER.match(text, price.end) or _CEILING_BEFORE.search(before):
         return price._replace(high=price.value)
     return price
 

@@ -128,7 +128,8 @@ _PREFIX = rf"(?:(?<![0-9.{_CN}{_UNIT_ENDS}])(?:(?P<each>每)|一|1)|(?P<each1>�
 PRICE_PATTERNS = (
     # 每斤2.3元, 一斤3块, 每株3元, 每头1500
     re.compile(
-        rf"{_PREFIX}\s*(?:价格?|单价)?\s*(?:都|均|一律|统一|全)?\s*(?:是|为|:|在)?\s*{_VALUE}\s*"
+        rf"{_PREFIX}\s*(?:价格?|单价)?\s*(?:都|均|一律|统一|全)?\s*(?:是|为|:|在)?\s*"
+        rf"(?:不低于|不少于|最低|至少|不超过|不高于|最高|最多)?\s*{_VALUE}\s*"
         rf"(?:{_CUR}{_JIAO}|(?P<mao>毛|角)钱?|(?P<fen2>分)钱|(?P<bare>)(?!\s*(?:{_UNIT}|多|来|余|几|分|毛|角|[0-9.{_CN}])))"
     ),
     # 3元/斤, 1块5一斤, 两块钱一斤, 2-3元, 8000元, 10元3斤
@@ -191,11 +192,11 @@ QUANTITY = re.compile(
 # Weight said per animal or per item ("每头250斤", "3斤/只", "2斤重"): a size, not an amount.
 # "一箱10斤", "一个十来斤" (the size of one), "多少钱一吨" (the unit asked about) too.
 _SPEC_BEFORE = re.compile(
-    r"(每[头只个条尾株棵亩箱袋盒件]|[一1][头只个条尾箱袋盒件筐包桶]|单|均|平均|头重|只重|个重|单重|体重|重约|约重"
-    r"|亩产|产量|钱|价)\s*$"
+    r"(每[头只个条尾株棵亩箱袋盒件]|[一1][只个条尾箱袋盒件筐包桶]|单|均|平均|头重|只重|个重|单重|体重|重约|约重"
+    r"|亩产|产量|钱|价|起订|起售|起卖|起批)\s*$"
 )
 _WEIGHED_NEXT = re.compile(rf"\s*{_NUM_P}\s*(?:多|来|余|几)?\s*(?:斤|公斤|千克|kg)")
-_MINIMUM = re.compile(r"\s*(?:起卖|起售|起订|起批|起发|起|以上起)")  # "10斤起卖": the least one sells
+_MINIMUM = re.compile(r"\s*(?:起卖|起售|起订|起批|起发)")  # "10斤起卖": the least one sells
 _SPEC_AFTER = re.compile(r"^\s*(?:多|左右)?\s*(?:重|(?:/|一|每)\s*[只头个条尾枚株棵箱袋件盒筐亩])")
 
 # "30个一盒", "50斤/袋": goods sold by the pack; a bare price is then per pack.
@@ -306,9 +307,12 @@ def _price(match: re.Match[str]) -> Price | None:
     elif groups.get("mao") or groups.get("fen2"):
         scale = 10 if groups.get("mao") else 100
         low, high = low / scale, None if high is None else high / scale
-    if groups.get("jiao") and high is None and low.is_integer():
+    if groups.get("jiao"):  # 1块5; in "1块到1块2" the 2 is the top's
         jiao = parse_amount(groups["jiao"])
-        low += jiao[0] / 10 if jiao else 0
+        if high is None and low.is_integer():
+            low += jiao[0] / 10 if jiao else 0
+        elif high is not None and high.is_integer():
+            high += jiao[0] / 10 if jiao else 0
     per = groups.get("u") or groups.get("pu") or groups.get("nu")
     count = parse_amount(groups["n"]) if groups.get("n") else None
     if count and count[0] > 1:

@@ -34,7 +34,7 @@ _GENERIC = frozenset(
         "集市", "夜市", "早市", "开发区", "新区", "自治区", "辖区", "片区", "渔村", "附近村", "本组",
         "我组", "本地区", "城乡", "都市", "门市", "上市", "该村", "此村", "各乡", "各镇", "周边县市",
         "省市", "县市", "区县", "乡镇", "村镇", "村组", "省级", "市级", "县级", "镇级", "村级", "西区",
-        "东区", "南区", "北区",
+        "东区", "南区", "北区", "随行就市", "就市", "行市", "按市", "应市", "上市了", "新上市",
     )
 )
 # Characters that end a place name when reading leftwards from its suffix (在杨高村 → 杨高村).
@@ -118,6 +118,8 @@ def suffix_mentions(text: str, tokens: Sequence[Token], free: Sequence[bool]) ->
         if word[-1] not in _SUFFIX_ENDS or word in _GENERIC or not all(free[token.start : token.end]):
             continue
         stem = _stem(word)
+        if stem < 0:
+            continue  # 知道 ends like 街道 but in no suffix
         start = token.start if stem >= 2 else _left_edge(tokens, k, free, stem)
         if start is not None and token.end - start >= 2 and text[start:token.end] not in _GENERIC:
             found.append(Mention(start, token.end, text[start : token.end], _rank(word)))
@@ -126,11 +128,11 @@ def suffix_mentions(text: str, tokens: Sequence[Token], free: Sequence[bool]) ->
 
 def _stem(word: str) -> int:
     """Characters of name before the suffix a word ends in: 2 in 杨高村, 0 in 村, 1 in 河村
-    (which jieba cuts off 横河村, so the name goes on to the left)."""
+    (which jieba cuts off 横河村, so the name goes on to the left); -1 when it ends in none."""
     for suffix in ("社区", "街道", word[-1]):
         if word.endswith(suffix) and suffix in _SUFFIX_RANK:
             return len(word) - len(suffix)
-    return len(word)
+    return -1
 
 
 def _left_edge(tokens: Sequence[Token], k: int, free: Sequence[bool], stem: int = 0) -> int | None:

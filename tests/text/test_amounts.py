@@ -86,11 +86,22 @@ def test_a_ceiling_is_price_and_price_max(text: str, price: float) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["卖柑橘 3万斤 1块2到1块5", "卖柑橘 3万斤 1块2至1块5一斤", "卖柑橘 3万斤 1.2元-1.5元/斤"]
+    "text",
+    ["卖柑橘 3万斤 1块2到1块5", "卖柑橘 3万斤 1块2至1块5一斤", "卖柑橘 3万斤 1.2元-1.5元/斤", "卖柑橘 3万斤 1块2到1块5一斤"],
 )
 def test_a_range_of_two_prices(text: str) -> None:
     posting = one(text)
     assert (posting.price, posting.price_max, posting.price_unit) == (1.2, 1.5, "元/斤")
+
+
+def test_a_range_whose_top_has_jiao() -> None:
+    posting = one("卖西瓜 5000斤 1块到1块2一斤")
+    assert (posting.price, posting.price_max) == (1, 1.2)
+
+
+def test_a_floor_said_after_the_unit() -> None:
+    posting = one("收购茶叶 明前茶 每斤不低于500")
+    assert (posting.price, posting.price_max, posting.price_unit) == (500, None, "元/斤")
 
 
 def test_a_range_is_low_and_high_and_a_floor_is_no_ceiling() -> None:
@@ -133,6 +144,9 @@ def test_each_product_keeps_its_own_price() -> None:
         ("卖西瓜 一个十来斤 2元一斤", None, None),  # the size of a melon
         ("有三七出售 20头的 价格面议", None, None),  # a grade, not twenty animals
         ("本人有一台收割机 想帮人收割 每亩70", None, None),  # the means of a service
+        ("卖鸡蛋 5块/斤 起订100斤", None, None),  # the least order
+        ("收购玉米 10吨起", 10, "吨"),  # a buyer's "at least" is what he wants
+        ("卖猪肉 一头 300斤", 300, "斤"),  # a whole pig of 300斤
     ],
 )
 def test_sizes_and_minimums_are_no_amounts(text: str, quantity: float | None, unit: str | None) -> None:

@@ -55,6 +55,11 @@ def test_a_village_is_never_read_as_the_town_of_the_same_stem() -> None:
     assert location == Location("横河村")  # unknown village: its text only, not 横河镇
 
 
+@pytest.mark.parametrize("text", ["谁知道哪里有卖种鸡的", "本人常年供应鸡蛋 每天500斤 价格随行就市"])
+def test_words_that_only_end_like_places_are_none(text: str) -> None:
+    assert all(p.location is None for p in parse(text).postings)
+
+
 def test_the_town_itself_still_resolves() -> None:
     for text in ("卖樱桃 横河镇", "出售樱桃 300斤 横河"):
         location = place(text)
