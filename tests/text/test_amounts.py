@@ -87,7 +87,10 @@ def test_a_ceiling_is_price_and_price_max(text: str, price: float) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["卖柑橘 3万斤 1块2到1块5", "卖柑橘 3万斤 1块2至1块5一斤", "卖柑橘 3万斤 1.2元-1.5元/斤", "卖柑橘 3万斤 1块2到1块5一斤"],
+    [
+        "卖柑橘 3万斤 1块2到1块5", "卖柑橘 3万斤 1块2至1块5一斤", "卖柑橘 3万斤 1.2元-1.5元/斤",
+        "卖柑橘 3万斤 1块2到1块5一斤",
+    ],
 )
 def test_a_range_of_two_prices(text: str) -> None:
     posting = one(text)
