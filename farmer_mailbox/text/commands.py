@@ -205,7 +205,8 @@ def _number(text: str | None) -> str | None:
 _REGISTER = re.compile(r"^(?:zc(?![a-z])|注册)\s*:?\s*(?P<rest>.*)$", re.DOTALL)
 _ID_NUMBER = re.compile(r"\d{17}[\dx]")
 _WEATHER_NOISE = re.compile(
-    r"怎么样|咋样|如何|好不好|会不会|下不下|有没有|会下雨|下雨|天晴|预报|情况|查询|查一下|查|吗|呢|[?？。,!！]"
+    r"怎么样|咋样|如何|好不好|会不会|下不下|有没有|会下雨|下雨|天晴|预报|情况|查询|查一下|查下|查|看一下|看下|看看"
+    r"|帮我|给我|帮忙|请|一下|吗|呢|[?？。,!！]"
 )
 _WHEN = re.compile(r"今天|明天|后天|大后天|这几天|最近|未来|近期|本周|下周|一周|七天|三天|周末|今晚|明早")
 
@@ -227,11 +228,13 @@ def implied_weather(text: str, products: Callable[[str], list[str]]) -> Command 
     is named (a rain word must come in a question: "今天下雨了" is news, not a request)."""
     if len(text) > 24:
         return None
-    weather = "天气" in text
-    sky = None if weather else _SKY.search(text)
-    if (not weather and sky is None) or _DIGIT.search(text) is not None:
+    at = text.find("天气")
+    sky = _SKY.search(text) if at < 0 or "气温" in text else None
+    if sky is not None and at >= 0 and not sky.start() <= at + 1 <= sky.end():
+        sky = None  # 天气 and a sky word apart: the 天气 reading below
+    if (at < 0 and sky is None) or _DIGIT.search(text) is not None:
         return None
-    if weather:
+    if sky is None:
         if products(text):
             return None
         before, _, after = text.partition("天气")
@@ -245,8 +248,8 @@ def implied_weather(text: str, products: Callable[[str], list[str]]) -> Command 
 _SKY = re.compile(
     "下不下雨|下不下雪|下雨|下雪|下不下|有雨|有雪|有没有雨|降雨|降温|刮风|大风|台风|冰雹|霜冻|打霜|气温|温度|晴天|阴天|天晴|多云|暴雨|寒潮|雷阵雨"
 )
-_ASKS = re.compile(r"吗|(?<!什)么|\?|？|会不会|下不下|有没有|是否|没有$")
+_ASKS = re.compile(r"吗|(?<!什)么|\?|？|会不会|下不下|有没有|是否|没有$|多少|几度")
 _DIGIT = re.compile(r"\d")
-_RAIN_NOISE = re.compile("会|要|有|了|不|没|吗|呢|啊")
+_RAIN_NOISE = re.compile("多少度|多少|几度|会|要|有|了|不|没|吗|呢|啊")
 _FORECAST = re.compile("天气|预报")
 _SUBSCRIBE_NOISE = re.compile("的|信息|消息|行情|价格|动态|通知")

@@ -50,6 +50,7 @@ _NEWLINES_RE = re.compile(r"\s*\n\s*")
 # the 斤 of "300斤 杨 高 村" stays with its number.)
 _SPACED_HAN = re.compile(r"(?<![\u4e00-\u9fff\d])[\u4e00-\u9fff](?: [\u4e00-\u9fff](?![\u4e00-\u9fff]))+")
 _SPACED_LATIN = re.compile(r"(?<!\w)[a-z](?: [a-z](?!\w))+")
+_SPACED_MAGNITUDE = re.compile(r"(?<=\d) ([十百千万亿])")
 _SPACED_HINT = re.compile(
     r"(?:(?<![\u4e00-\u9fff\d])[\u4e00-\u9fff] [\u4e00-\u9fff](?![\u4e00-\u9fff])|(?<!\w)[a-z] [a-z](?!\w))"
 )
@@ -131,6 +132,7 @@ LATIN_CODES = frozenset(("td", "bz", "dy", "wd", "cx", "lx", "tq", "jg", "zc", "
 def join_spaced(text: str) -> str:
     """Join runs of single characters typed with a space after each (卖 西 红 柿 → 卖西红柿)."""
     text = _SPACED_HAN.sub(lambda m: m[0].replace(" ", ""), text)
+    text = _SPACED_MAGNITUDE.sub(r"\1", text)  # 3 万株 → 3万株
     return _SPACED_LATIN.sub(_join_code, text)
 
 

@@ -25,6 +25,7 @@ def product_of(text: str) -> list[tuple[str, float | None, str | None]]:
         ("卖 土 鸡 蛋 300 斤", [("鸡蛋", 300, "斤")]),
         ("卖 鸡蛋 300斤", [("鸡蛋", 300, "斤")]),
         ("出 售 鸭 苗 两 千 只", [("鸭苗", 2000, "只")]),
+        ("卖 番 薯 苗 3 万 株", [("红薯苗", 30000, "株")]),
     ],
 )
 def test_characters_typed_one_at_a_time_are_read_as_words(
