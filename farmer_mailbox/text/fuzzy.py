@@ -1,11 +1,15 @@
-"""Homophone typos of product names (西挂 → 西瓜), read through pinyin as a last resort.
+"""Typos of product names, read as a last resort: homophones (西挂 → 西瓜), look-alike
+characters (鸡苖 → 鸡苗, 板粟 → 板栗) and names typed in pinyin (hongshu → 红薯).
 
-Used only when a message names no product exactly or by synonym. A guess must sound the same
-(toneless pinyin, with the initials and finals southern speakers merge: zh/z, ch/c, sh/s, n/l,
-f/h, eng/en, ing/in, ang/an), share at least one character in place with the product word, and
-not be a common word itself (打算 is not 大蒜). Guesses never cross categories without a reason:
-when candidates fall in several categories, the units in the message (株, 头, 台 ...) must
-single one out, or there is no guess.
+Used only when a message names no product exactly or by synonym (and, by `respell`, for a
+one-character product glued to a stray character: 葡桃 is no 桃). A homophone guess must sound
+the same (toneless pinyin, with the initials and finals southern speakers merge: zh/z, ch/c,
+sh/s, n/l, f/h, eng/en, ing/in, ang/an), share at least one character in place with the product
+word, and not be a common word itself (打算 is not 大蒜). A look-alike guess must spell a product
+exactly once its look-alike characters are put right. Pinyin typed in Latin letters must be a
+product's full reading (hongshu), not a syllable of it. Guesses never cross categories without a
+reason: when candidates fall in several categories, the units in the message (株, 头, 台 ...)
+must single one out, or there is no guess; `respell` keeps the category of the word it corrects.
 """
 
 from __future__ import annotations
@@ -19,6 +23,14 @@ from farmer_mailbox.text.segment import Segmenter, Token
 
 _MAX_WINDOW = 4
 _COMMON_WORD_FREQ = 3000
+_RARE_CHAR_FREQ = 1000  # a single character this rare is seldom a word on its own (葡, 苖)
+_MIN_PINYIN_WORD = 4  # letters: "yumi", "dami"; shorter Latin is too often something else
+# Characters mistaken for a look-alike in product names (typed by shape on handwriting input).
+LOOKALIKES = str.maketrans({
+    "苖": "苗", "粟": "栗", "梁": "粱", "莱": "菜", "箩": "萝", "菓": "果", "蕃": "番", "茹": "菇",
+    "菰": "菇", "荀": "笋", "爪": "瓜", "束": "枣", "茵": "菌", "午": "牛", "挑": "桃", "苺": "莓",
+})
+_LOOKALIKE_CHARS = frozenset(chr(code) for code in LOOKALIKES)
 _INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("f", "h"))
 _FINALS = (("iang", "ian"), ("uang", "uan"), ("ang", "an"), ("eng", "en"), ("ing", "in"))
 # Units that say what kind of thing is sold (weights say nothing: grain, fruit and fish all weigh).
@@ -100,20 +112,104 @@ def _sounds(word: str) -> list[tuple[str, str | None]] | None:
 def guess(
     tokens: Sequence[Token], free: Sequence[bool], segmenter: Segmenter, units: Sequence[str]
 ) -> list[Guess]:
-    """Products that homophone typos in the free parts of the text most likely meant."""
+    """Products that typos in the free parts of the text most likely meant."""
     allowed = _allowed_categories(units)
+    usable = [all(free[token.start : token.end]) for token in tokens]
     # Each token's sounds, once (None: not free, or no sounds to hear).
-    heard = [_sounds(token.word) if all(free[token.start : token.end]) else None for token in tokens]
+    heard = [_sounds(token.word) if ok else None for token, ok in zip(tokens, usable, strict=True)]
+    lookalikes = any(_LOOKALIKE_CHARS.intersection(token.word) for token in tokens)
+    latin = any(token.word.isascii() and len(token.word) >= _MIN_PINYIN_WORD for token in tokens)
     found: list[Guess] = []
     i = 0
     while i < len(tokens):
-        hit = _guess_at(tokens, i, heard, segmenter, allowed)
+        hit = _lookalike_at(tokens, i, usable) if lookalikes else None
+        hit = hit or (_pinyin_word_at(tokens, i, usable, allowed) if latin else None)
+        hit = hit or _guess_at(tokens, i, heard, segmenter, allowed)
         if hit is None:
             i += 1
             continue
         found.append(hit[0])
         i = hit[1]
     return found
+
+
+def respell(tokens: Sequence[Token], k: int, usable: Sequence[bool], product: Product) -> Guess | None:
+    """A longer product of the same category that a one-character product token k and a stray
+    rare character beside it spell together (葡桃 → 葡萄, 鸡苖 → 鸡苗), if any."""
+    for i in (k - 1, k):
+        if i < 0 or i + 1 >= len(tokens):
+            continue
+        pair = (tokens[i], tokens[i + 1])
+        if not all(usable[j] or j == k for j in (i, i + 1)):
+            continue
+        word = pair[0].word + pair[1].word
+        if len(word) != 2 or not all("\u4e00" <= ch <= "\u9fff" for ch in word):
+            continue
+        lexicon = load_lexicon()
+        found = lexicon.exact(word.translate(LOOKALIKES)) if _LOOKALIKE_CHARS.intersection(word) else None
+        if found is None:
+            key = _key(word)
+            found = _pick(list(word), _index().get(key) if key else None, frozenset((product.category,)))
+        if found is not None and found.category == product.category and found is not product:
+            return Guess(pair[0].start, pair[1].end, found)
+    return None
+
+
+def rare_char(segmenter: Segmenter, word: str) -> bool:
+    """A single Han character seldom written as a word on its own (葡, 苖): likely half a typo."""
+    return len(word) == 1 and "\u4e00" <= word <= "\u9fff" and segmenter.freq(word) < _RARE_CHAR_FREQ
+
+
+def _lookalike_at(tokens: Sequence[Token], i: int, usable: Sequence[bool]) -> tuple[Guess, int] | None:
+    """The longest window of free tokens from token i that spells a product once its
+    look-alike characters are put right (板粟 → 板栗)."""
+    lexicon = load_lexicon()
+    word = ""
+    best: tuple[Guess, int] | None = None
+    for j in range(i, len(tokens)):
+        if not usable[j]:
+            break
+        word += tokens[j].word
+        if len(word) > _MAX_WINDOW:
+            break
+        if len(word) < 2 or not _LOOKALIKE_CHARS.intersection(word):
+            continue
+        found = lexicon.exact(word.translate(LOOKALIKES))
+        if found is not None:
+            best = (Guess(tokens[i].start, tokens[j].end, found), j + 1)
+    return best
+
+
+@lru_cache(maxsize=1)
+def _pinyin_words() -> dict[str, Product]:
+    """Products by the full toneless pinyin of a surface form (hongshu → 红薯), when that
+    reading names one product only."""
+    from pypinyin import lazy_pinyin
+
+    found: dict[str, set[str]] = {}
+    for word, product in load_lexicon().surfaces():
+        if len(word) >= 2 and _key(word) is not None:
+            found.setdefault("".join(lazy_pinyin(word)), set()).add(product.name)
+    lexicon = load_lexicon()
+    return {
+        reading: lexicon.product(next(iter(names)))
+        for reading, names in found.items()
+        if len(names) == 1 and len(reading) >= _MIN_PINYIN_WORD
+    }
+
+
+def _pinyin_word_at(
+    tokens: Sequence[Token], i: int, usable: Sequence[bool], allowed: frozenset[str] | None
+) -> tuple[Guess, int] | None:
+    """A Latin token that is a product's full pinyin (出售 hongshu 500斤)."""
+    token = tokens[i]
+    word = token.word
+    if not usable[i] or len(word) < _MIN_PINYIN_WORD or not (word.isascii() and word.isalpha()):
+        return None
+    product = _pinyin_words().get(word.lower())
+    if product is None or (allowed is not None and product.category not in allowed):
+        return None
+    return Guess(token.start, token.end, product), i + 1
 
 
 def _allowed_categories(units: Sequence[str]) -> frozenset[str] | None:

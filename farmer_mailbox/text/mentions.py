@@ -12,7 +12,9 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from farmer_mailbox.text.intent import LABOUR_CUES, Cue
 from farmer_mailbox.text.lexicon import Lexicon, Pest, Product
+from farmer_mailbox.text.numbers import Quantity
 from farmer_mailbox.text.segment import Token
 
 _NUMERAL_CHARS = frozenset("0123456789.零〇一二两三四五六七八九十百千万几半")
@@ -23,6 +25,9 @@ _TARGET_CATEGORIES = frozenset({"畜禽", "水产", "粮油", "蔬菜", "水果"
 _PREMISES = frozenset({"土地", "鱼塘", "养殖场", "仓库", "大棚"})
 _LETTING = re.compile(r"出租|转让|出让|承包|流转|租|转包")
 _LABOUR_COMPANIONS = frozenset({"劳务", "农资", "其他"})
+_SEEDLING_WORDS = frozenset(("苗", "秧", "苗子", "秧苗", "种苗", "树苗", "幼苗", "小苗", "秧子"))
+_SEEDLING_FAMILY = {"蔬菜": "蔬菜苗", "水果": "果苗"}  # else 苗木
+_ANIMAL_CATEGORIES = frozenset({"畜禽", "水产"})
 
 
 class ProductMention(NamedTuple):
@@ -104,13 +109,28 @@ def _latin(char: str) -> bool:
 
 
 def _implied(word: str, product: Product, lexicon: Lexicon) -> str | None:
-    """The quality a synonym carries in front of the product (土鸡蛋 → 土, 野生甲鱼 → 野生)."""
+    """The quality a synonym carries in front of the product (土鸡蛋 → 土, 野生甲鱼 → 野生).
+
+    Not when the quality word is part of another product's name: the rest of the word names
+    a different product (甜辣椒), or names none while the quality is one character (土豆, 土瓜),
+    or the word opens with another product's name (土豆种 opens with 土豆).
+    """
     if word == product.name:
         return None
     for size in (3, 2, 1):
         quality = lexicon.quality(word[:size]) if len(word) > size else None
-        if quality is not None and not product.name.startswith(word[:size]):
-            return quality.canonical
+        if quality is None or product.name.startswith(word[:size]):
+            continue
+        rest = lexicon.exact(word[size:])
+        if rest is product or (rest is not None and rest.name in lexicon.ancestors(product.name)):
+            return quality.canonical  # 土鸡蛋 = 土 + 鸡蛋, whatever 土鸡 names
+        if rest is not None or size == 1:
+            return None  # one character (土, 野, 鲜) counts only before a product's own name
+        for end in range(size + 1, len(word)):
+            other = lexicon.exact(word[:end])
+            if other is not None and other is not product:
+                return None
+        return quality.canonical
     return None
 
 
@@ -118,6 +138,7 @@ def clerk_reading(text: str, products: Sequence[ProductMention], lexicon: Lexico
     """Drop products that only describe others, and family words whose members are named."""
     if len(products) < 2:
         return list(products)
+    products = _compounds(products, lexicon)
     kept = [m for m in products if not _describes(text, m)] or list(products)
     following = [*kept[1:], None]
     kept = [m for m, after in zip(kept, following, strict=True) if not _modifies(m, after, lexicon)]
@@ -126,6 +147,46 @@ def clerk_reading(text: str, products: Sequence[ProductMention], lexicon: Lexico
     named = {m.product.name for m in kept}
     ancestors = {a for name in named for a in lexicon.ancestors(name)}
     return [m for m in kept if m.product.name not in ancestors] or kept
+
+
+def _compounds(products: Sequence[ProductMention], lexicon: Lexicon) -> list[ProductMention]:
+    """A crop glued to 苗 is that crop's seedling (玉米苗), an animal glued to 饲料/料 its feed
+    (仔猪饲料 → 猪饲料), when the segmenter split them."""
+    joined: list[ProductMention] = []
+    i = 0
+    while i < len(products):
+        mention = products[i]
+        after = products[i + 1] if i + 1 < len(products) else None
+        product = _compound(mention, after, lexicon) if after is not None and after.start == mention.end else None
+        if product is not None and after is not None:
+            joined.append(ProductMention(mention.start, after.end, product, mention.word + after.word, mention.quality))
+            i += 2
+        else:
+            joined.append(mention)
+            i += 1
+    return joined
+
+
+def _compound(first: ProductMention, second: ProductMention, lexicon: Lexicon) -> Product | None:
+    """The one product two glued mentions name together, if they do."""
+    whole = lexicon.exact(first.word + second.word)
+    if whole is not None:
+        return whole
+    product = first.product
+    names = (first.word, product.name, *lexicon.ancestors(product.name))
+    if second.word in _SEEDLING_WORDS and product.category not in _ANIMAL_CATEGORIES:
+        for name in names:
+            seedling = lexicon.exact(name + "苗")
+            if seedling is not None and seedling.category == "苗木种子":
+                return seedling
+        return lexicon.exact(_SEEDLING_FAMILY.get(product.category, "苗木"))
+    if second.product.name == "饲料" and product.category in _ANIMAL_CATEGORIES:
+        for name in (*names, *reversed(product.name)):
+            for tail in ("饲料", "料"):
+                feed = lexicon.exact(name + tail)
+                if feed is not None and "饲料" in lexicon.ancestors(feed.name):
+                    return feed
+    return None
 
 
 def _describes(text: str, mention: ProductMention) -> bool:
@@ -175,3 +236,33 @@ def _context_words(text: str, mentions: list[ProductMention]) -> list[ProductMen
     if any(m.product.category == "劳务" for m in kept):
         kept = [m for m in kept if m.product.category in _LABOUR_COMPANIONS] or kept
     return kept
+
+
+def with_labour(
+    products: tuple[ProductMention, ...], cues: list[Cue], lexicon: Lexicon
+) -> tuple[ProductMention, ...]:
+    """招工 / 找活 name labour themselves when no kind of work is named."""
+    for product in products:
+        if product.product.category == "劳务":
+            return products
+    for cue in cues:
+        if cue.word in LABOUR_CUES:
+            worker = ProductMention(cue.start, cue.end, lexicon.product("工人"), cue.word)
+            return tuple(sorted((*products, worker), key=lambda m: m.start))
+    return products
+
+
+def with_land(
+    products: tuple[ProductMention, ...], quantities: list[Quantity], lexicon: Lexicon
+) -> tuple[ProductMention, ...]:
+    """"10亩地想租出去": land named only by its unit."""
+    if not quantities:
+        return products
+    for product in products:
+        if product.product.name in ("土地", "鱼塘"):
+            return products
+    for quantity in quantities:
+        if quantity.unit.word in ("亩地", "亩田"):
+            land = ProductMention(quantity.start, quantity.end, lexicon.product("土地"), quantity.unit.word)
+            return tuple(sorted((*products, land), key=lambda m: m.start))
+    return products

@@ -3,6 +3,12 @@
 Traditional characters become simplified (OpenCC t2s), full-width digits, letters and punctuation
 become ASCII (NFKC), Latin letters are lower-cased, emoji and other pictographs become spaces, and
 runs of whitespace collapse. Separator punctuation is kept: it marks clause boundaries.
+
+Feature phones make some farmers type one character at a time with a space after each
+(卖 西 红 柿 1000 斤, T D): a run of two or more single Han characters each standing alone
+between spaces is joined back into one word, and so is a run of single Latin letters that spells
+a command code (T D, C X 3). A word of two or more characters is never glued to its neighbours
+(卖 鸡蛋 300斤 stays as written).
 """
 
 from __future__ import annotations
@@ -38,6 +44,16 @@ _NOISE_RE = re.compile(
 _SPACE_RE = re.compile(r"[ \t\r\f\v\u3000\xa0]+")
 _ODD_SPACE = re.compile(r"[\t\r\f\v\u3000\xa0]")  # with a double space: what _SPACE_RE changes
 _NEWLINES_RE = re.compile(r"\s*\n\s*")
+# Two or more single characters, each standing alone, separated by single spaces (after the
+# whitespace is collapsed): one run of Han characters, or one of Latin letters.
+# (A Han run may touch digits or letters after it, 西 红 柿1000斤, but not digits before it:
+# the 斤 of "300斤 杨 高 村" stays with its number.)
+_SPACED_HAN = re.compile(r"(?<![\u4e00-\u9fff\d])[\u4e00-\u9fff](?: [\u4e00-\u9fff](?![\u4e00-\u9fff]))+")
+_SPACED_LATIN = re.compile(r"(?<!\w)[a-z](?: [a-z](?!\w))+")
+_SPACED_MAGNITUDE = re.compile(r"(?<=\d) ([十百千万亿])")
+_SPACED_HINT = re.compile(
+    r"(?:(?<![\u4e00-\u9fff\d])[\u4e00-\u9fff] [\u4e00-\u9fff](?![\u4e00-\u9fff])|(?<!\w)[a-z] [a-z](?!\w))"
+)
 # Punctuation that NFKC leaves alone but that means the same to a reader.
 _PUNCT_MAP = str.maketrans(
     {
@@ -103,4 +119,34 @@ def normalize(text: str) -> str:
         text = _NEWLINES_RE.sub("\n", text)
     if "  " in text or _ODD_SPACE.search(text) is not None:
         text = _SPACE_RE.sub(" ", text)
-    return text.strip()
+    text = text.strip()
+    if " " in text and _SPACED_HINT.search(text) is not None:
+        text = join_spaced(text)
+    return text
+
+
+# The Latin command codes (commands.py): spelled out letter by letter they are joined.
+LATIN_CODES = frozenset(("td", "bz", "dy", "wd", "cx", "lx", "tq", "jg", "zc", "hf", "bd", "xq"))
+
+
+def join_spaced(text: str) -> str:
+    """Join runs of single characters typed with a space after each (卖 西 红 柿 → 卖西红柿)."""
+    text = _SPACED_HAN.sub(lambda m: m[0].replace(" ", ""), text)
+    text = _SPACED_MAGNITUDE.sub(r"\1", text)  # 3 万株 → 3万株
+    return _SPACED_LATIN.sub(_join_code, text)
+
+
+def _join_code(match: re.Match[str]) -> str:
+    """Letters joined in pairs that spell a code, left to right ("t d a" → "td a")."""
+    letters = match[0].split(" ")
+    words: list[str] = []
+    i = 0
+    while i < len(letters):
+        pair = "".join(letters[i : i + 2])
+        if pair in LATIN_CODES:
+            words.append(pair)
+            i += 2
+        else:
+            words.append(letters[i])
+            i += 1
+    return " ".join(words)

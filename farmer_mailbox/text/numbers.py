@@ -72,11 +72,15 @@ _TIME_UNITS = ("小时", "天", "日", "月", "年", "趟", "次", "季")
 _CN = "零〇一二两俩三仨四五六七八九十百千万亿廿壹贰叁肆伍陆柒捌玖拾佰仟"
 _DIG = "0-9一二两三四五六七八九"
 # A number: Arabic (with Chinese magnitudes, 3千5, 1.5万) or a run of Chinese numerals (一万二).
-_NUM_P = rf"(?:\d+(?:,\d{{3}})*(?:\.\d+)?(?:[十百千万亿]+[{_DIG}]?)*|[{_CN}][{_CN}点]*)"
+# Latin shorthand for the magnitudes after digits: 5k = 5千, 5w = 5万 (but 5kg is five kilograms).
+_MAGNITUDE = r"(?:[十百千万亿]|[kw](?![a-z]))"
+_NUM_P = rf"(?:\d+(?:,\d{{3}})*(?:\.\d+)?(?:{_MAGNITUDE}+[{_DIG}]?)*|[{_CN}][{_CN}点]*)"
 NUM = rf"(?:{_NUM_P}|半)"
 _RANGE_SEP = r"(?:-|~|到|至)"
 _VALUE = rf"(?P<v>{_NUM_P})(?:\s*(?:元|块)?\s*{_RANGE_SEP}\s*(?P<v2>{_NUM_P}))?"
 _NOT_AFTER_NUM = r"(?<![0-9.])"
+# Pieces of the patterns, for the readings in amounts.py.
+CN_NUMERALS, MAGNITUDE, RANGE_SEP = _CN, _MAGNITUDE, _RANGE_SEP
 
 
 def _alternation(words: list[str]) -> str:
@@ -98,12 +102,20 @@ _GUARDS = {
     "头": "(?![发])",
     "条": "(?![件])",
     "位": "(?![数置])",
+    "对": "(?![面方于的了象比着待])",
+    "口": "(?![感味气号岸子径])",
+    "支": "(?![持付援出撑])",
+    "枝": "(?![条叶])",
 }
+# Latin units (2000 jin, 5 mu) must not run into more letters: "2 gege" is none.
+_GUARDS.update({word: "(?![a-z])" for word in _UNITS if word.isascii() and word not in _GUARDS})
 _UNIT = "(?:" + "|".join(
     re.escape(w) + _GUARDS.get(w, "") for w in sorted(_UNITS, key=len, reverse=True)
 ) + ")"
 _PER_UNIT = "(?:" + _UNIT + "|" + _alternation(list(_TIME_UNITS)) + ")"
-_CUR = r"(?:块钱|元钱|元|块(?![地田石砖板])|圆)"
+UNIT_PATTERN = _UNIT
+_CUR = r"(?:块钱|元钱|元|块(?![地田石砖板])|圆|yuan(?![a-z])|kuai(?![a-z])|rmb(?![a-z]))"
+CURRENCY = _CUR
 # Last characters of unit words: "3斤一盒" packs 3斤 in a box; its 一盒 is neither price nor amount.
 _UNIT_ENDS = "斤克吨袋箱个只头条根盒筐件"
 _JIAO = rf"(?:(?P<jiao>[0-9一二两三四五六七八九])(?:毛|角)?(?![0-9.]|{_PER_UNIT}))?"
@@ -116,7 +128,8 @@ _PREFIX = rf"(?:(?<![0-9.{_CN}{_UNIT_ENDS}])(?:(?P<each>每)|一|1)|(?P<each1>�
 PRICE_PATTERNS = (
     # 每斤2.3元, 一斤3块, 每株3元, 每头1500
     re.compile(
-        rf"{_PREFIX}\s*(?:价格?|单价)?\s*(?:是|为|:|在)?\s*{_VALUE}\s*"
+        rf"{_PREFIX}\s*(?:价格?|单价)?\s*(?:都|均|一律|统一|全)?\s*(?:是|为|:|在)?\s*"
+        rf"(?:不低于|不少于|最低|至少|不超过|不高于|最高|最多)?\s*{_VALUE}\s*"
         rf"(?:{_CUR}{_JIAO}|(?P<mao>毛|角)钱?|(?P<fen2>分)钱|(?P<bare>)(?!\s*(?:{_UNIT}|多|来|余|几|分|毛|角|[0-9.{_CN}])))"
     ),
     # 3元/斤, 1块5一斤, 两块钱一斤, 2-3元, 8000元, 10元3斤
@@ -151,13 +164,13 @@ def _any_of(chars: str) -> re.Pattern[str]:
 # lookbehind, so the regex engine would otherwise try every position of the text in turn.
 _EACH = _any_of("每一1")
 _NUMBER = re.compile(rf"[\d{_CN}]")
-_NUMBER_END = rf"[\d{_CN}点]"  # the last character of a number (_NUM_P)
+_NUMBER_END = rf"[\d{_CN}点kw]"  # the last character of a number (_NUM_P)
 # What a text must hold for each price pattern to have a chance, as a pattern that opens with a
 # character class (cheap to scan for; most texts fail most of them), and where its matches can
 # begin when the engine cannot skip ahead by itself.
 _NEEDS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...] = (
     (re.compile(rf"[每一1]{_PER_UNIT}"), _EACH),
-    (re.compile(rf"{_NUMBER_END}\s*[元块圆]"), _NUMBER),
+    (re.compile(rf"{_NUMBER_END}\s*(?:[元块圆]|yuan|kuai|rmb)"), _NUMBER),
     (_any_of("¥"), None),
     (re.compile(rf"{_NUMBER_END}\s*[/一每]"), _NUMBER),
     (_any_of("价资钱"), None),
@@ -177,9 +190,13 @@ QUANTITY = re.compile(
     rf"(?P<u>{_UNIT})(?P<half>半)?"
 )
 # Weight said per animal or per item ("每头250斤", "3斤/只", "2斤重"): a size, not an amount.
+# "一箱10斤", "一个十来斤" (the size of one), "多少钱一吨" (the unit asked about) too.
 _SPEC_BEFORE = re.compile(
-    r"(每[头只个条尾株棵亩箱袋盒件]|单|均|平均|头重|只重|个重|单重|体重|重约|约重|亩产|产量)\s*$"
+    r"(每[头只个条尾株棵亩箱袋盒件]|[一1][只个条尾箱袋盒件筐包桶]|单|均|平均|头重|只重|个重|单重|体重|重约|约重"
+    r"|亩产|产量|钱|价|起订|起售|起卖|起批)\s*$"
 )
+_WEIGHED_NEXT = re.compile(rf"\s*{_NUM_P}\s*(?:多|来|余|几)?\s*(?:斤|公斤|千克|kg)")
+_MINIMUM = re.compile(r"\s*(?:起卖|起售|起订|起批|起发)")  # "10斤起卖": the least one sells
 _SPEC_AFTER = re.compile(r"^\s*(?:多|左右)?\s*(?:重|(?:/|一|每)\s*[只头个条尾枚株棵箱袋件盒筐亩])")
 
 # "30个一盒", "50斤/袋": goods sold by the pack; a bare price is then per pack.
@@ -199,7 +216,7 @@ def pack_unit(text: str) -> str | None:
 
 _CN_DIGIT = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_RANGE = re.compile(r"^([一二两三四五六七八九])([二两三四五六七八九])([十百千万]*)$")
-_FOLD = str.maketrans("壹贰叁肆伍陆柒捌玖拾佰仟俩仨廿", "一二三四五六七八九十百千两三廿")
+_FOLD = str.maketrans("壹贰叁肆伍陆柒捌玖拾佰仟俩仨廿kw", "一二三四五六七八九十百千两三廿千万")
 
 
 def unit(word: str) -> Unit | None:
@@ -290,9 +307,12 @@ def _price(match: re.Match[str]) -> Price | None:
     elif groups.get("mao") or groups.get("fen2"):
         scale = 10 if groups.get("mao") else 100
         low, high = low / scale, None if high is None else high / scale
-    if groups.get("jiao") and high is None and low.is_integer():
+    if groups.get("jiao"):  # 1块5; in "1块到1块2" the 2 is the top's
         jiao = parse_amount(groups["jiao"])
-        low += jiao[0] / 10 if jiao else 0
+        if high is None and low.is_integer():
+            low += jiao[0] / 10 if jiao else 0
+        elif high is not None and high.is_integer():
+            high += jiao[0] / 10 if jiao else 0
     per = groups.get("u") or groups.get("pu") or groups.get("nu")
     count = parse_amount(groups["n"]) if groups.get("n") else None
     if count and count[0] > 1:
@@ -324,7 +344,19 @@ def find_quantities(text: str, taken: list[Price]) -> list[Quantity]:
         quantity = _quantity(text, match)
         if quantity is not None:
             found.append(quantity)
+    if len(found) > 1:
+        found = _without_sizes(text, found)
     return found
+
+
+_SIZE_OF = re.compile(r"\s*(?:多|左右|上下)?\s*的")
+
+
+def _without_sizes(text: str, found: list[Quantity]) -> list[Quantity]:
+    """"卖仔猪 40斤左右的 15头": a weight said as "N斤的" beside a count is the size of each."""
+    if "的" not in text or all(q.unit.is_weight for q in found):
+        return found
+    return [q for q in found if not (q.unit.is_weight and _SIZE_OF.match(text, q.end))]
 
 
 def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
@@ -333,6 +365,10 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
     before, after = text[max(0, match.start() - 4) : match.start()], text[match.end() : match.end() + 4]
     if found.is_weight and (_SPEC_BEFORE.search(before) or (_SPEC_AFTER.match(after) and not match["half"])):
         return None
+    if "起" in after and _MINIMUM.match(text, match.end()):
+        return None
+    if match["v"] in ("一", "1") and not found.is_weight and _WEIGHED_NEXT.match(text, match.end()):
+        return None  # "一箱10斤", "一个十来斤": one pack or piece, then what it weighs
     pack = PACK.match(after)
     if pack and pack["pack"] != found.name:
         return None  # "30个一盒": the size of a pack
@@ -345,6 +381,11 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
     if value == 1 and match.start() > 0 and text[match.start() - 1] in _UNIT_ENDS:
         return None  # "50斤一袋": a pack size
     return Quantity(match.start(), match.end(), value, found)
+
+
+def overlaps(start: int, end: int, spans: list[Price]) -> bool:
+    """True when text[start:end] overlaps any of the spans."""
+    return _overlaps(start, end, spans)
 
 
 def _overlaps(start: int, end: int, spans: list[Price]) -> bool:

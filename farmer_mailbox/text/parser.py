@@ -1,9 +1,12 @@
 """Reading one message the way a patient village clerk would: `parse(text) -> ParseResult`.
 
-Order of reading: normalise; opt-out (always wins); phones out; commands; segment; products,
-pests and quality words; homophone guesses only when nothing was named; prices, then quantities
-outside them; place; cues; then each product becomes one posting that owns the amounts written
-next to it (after it, or glued before it: 20头仔猪).
+Order of reading: normalise (characters typed one at a time joined); opt-out (always wins);
+phones out; commands; segment; products, pests and quality words; typos (`typos`, `fuzzy`):
+guesses only when nothing was named, respellings of one-character products glued to a stray
+character; prices, then quantities outside them, then the readings of `amounts` (ranges,
+ceilings, amounts said without a unit); place; cues; then each product becomes one posting that
+owns the amounts written next to it (after it, or glued before it: 20头仔猪). "哪里有卖X" without
+an amount is a query: the offers are shown, nothing is posted.
 """
 
 from __future__ import annotations
@@ -13,14 +16,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 
-from farmer_mailbox.text import fuzzy
+from farmer_mailbox.text import fuzzy, typos
+from farmer_mailbox.text.amounts import (
+    MACHINE_UNITS,
+    UNIT_KINDS,
+    main_quantity,
+    refine_prices,
+    shared_price,
+    spoken_price,
+    spoken_weight,
+)
 from farmer_mailbox.text.commands import detect_command
-from farmer_mailbox.text.intent import LABOUR_CUES, Cue, decide_intent, find_cues, side_for
+from farmer_mailbox.text.intent import Cue, decide_intent, find_cues, side_for
 from farmer_mailbox.text.lexicon import Lexicon, load_lexicon
-from farmer_mailbox.text.mentions import Mentions, ProductMention, clerk_reading, scan
+from farmer_mailbox.text.mentions import Mentions, ProductMention, clerk_reading, scan, with_labour, with_land
 from farmer_mailbox.text.models import Command, Intent, Location, ParseResult, PlaceResolver, Posting, Side
 from farmer_mailbox.text.normalize import normalize
-from farmer_mailbox.text.numbers import Price, Quantity, find_prices, find_quantities, pack_unit
+from farmer_mailbox.text.numbers import Price, Quantity, find_prices, find_quantities, pack_unit, unit
 from farmer_mailbox.text.phones import find_phones
 from farmer_mailbox.text.places import find_mention, locate
 from farmer_mailbox.text.pricing import price_fields
@@ -30,6 +42,13 @@ _T = TypeVar("_T")
 _MASK = "□"
 _LIST_GAP = re.compile(r"^[\s,、和及与跟/]*$")
 _PRICE_QUESTION = re.compile(r"价|钱|行情|多少")
+_TOTAL = re.compile(r"(?:一共|总共|共计|合计|总计)\s*$")
+# Asking where something is sold (no amount): a search of the offers, not a buy posting.
+_WHERE_TO_BUY = re.compile(
+    r"(?:哪里|哪儿|哪里有|哪有|哪儿有|在哪|在哪里|什么地方|哪个地方|哪家)(?:有|能|可以|才能)?(?:[^,。;!?\n]{0,8}?)"
+    r"(?:卖|买到?|买得到|购买|出售)"
+)
+
 
 
 @dataclass(slots=True)
@@ -78,11 +97,15 @@ def parse_strict(
     intent = decide_intent(
         reading.cues,
         products=bool(reading.products),
-        amounts=bool(reading.quantities or any(p.value for p in reading.prices)),
+        amounts=_amounts(reading),
         pest=bool(reading.mentions.pests),
         sides=[side for side in sides.values() if side],
     )
-    command = _implied_command(reading, intent, norm)
+    if intent == "buy" and _WHERE_TO_BUY.search(norm) and not _amounts(reading):
+        intent = "query"  # 哪里有卖葡萄苗: show what is on offer, post nothing
+        command = None
+    else:
+        command = _implied_command(reading, intent, norm)
     if command is not None and command.name == "ask":
         reading = replace(reading, products=_crops_of_trees(reading.products, lexicon))
     postings: tuple[Posting, ...] = ()
@@ -90,6 +113,17 @@ def parse_strict(
         location = _location(reading, places, home_code)
         postings = _postings(reading, intent, sides, location)
     return ParseResult(text, intent, postings, command, phones)
+
+
+def _amounts(reading: _Reading) -> bool:
+    return bool(reading.quantities) or _valued(reading.prices)
+
+
+def _valued(prices: list[Price]) -> bool:
+    for price in prices:  # noqa: SIM110 (a loop is cheaper than any() on this hot path)
+        if price.value:
+            return True
+    return False
 
 
 def products_in(text: str, segmenter: Segmenter, lexicon: Lexicon) -> list[str]:
@@ -105,15 +139,36 @@ def products_in(text: str, segmenter: Segmenter, lexicon: Lexicon) -> list[str]:
 def _read(text: str, segmenter: Segmenter, lexicon: Lexicon) -> _Reading:
     tokens = segmenter.tokens(text)
     mentions = scan(text, tokens, lexicon)
+    if not mentions.products:
+        tokens = typos.cue_split(tokens, segmenter)
     named: list[_Spanned] = [*mentions.products, *mentions.pests, *mentions.qualities]
     numeric = _masked(text, [(m.start, m.end) for m in named])
     prices = find_prices(numeric)
+    if prices:
+        prices = refine_prices(numeric, prices)
     quantities = find_quantities(numeric, prices)
     cues = find_cues(text, tokens, frozenset([m.start for m in mentions.products]))
-    free = None if mentions.products else _free(text, mentions, prices, quantities, cues)
-    products = mentions.products or _guesses(tokens, free or [], segmenter, quantities, prices)
-    products = _with_land(_with_labour(products, cues, lexicon), quantities, lexicon)
+    free = None
+    if mentions.products:
+        products = mentions.products
+        for mention in products:
+            if mention.end - mention.start == 1:  # a one-character product may be half a typo
+                products = typos.respelled(
+                    text, tokens, products, segmenter, lambda: _free(text, mentions, prices, quantities, cues)
+                )
+                break
+    else:
+        free = _free(text, mentions, prices, quantities, typos.typo_cues(cues))
+        products = _guesses(tokens, free, segmenter, quantities, prices)
+        if products:  # a cue swallowed by a typo (卖小卖5吨: 小卖 is 小麦) is no cue
+            cues = [c for c in cues if not any(c.start < p.end and p.start < c.end for p in products)]
+    products = with_land(with_labour(products, cues, lexicon), quantities, lexicon)
     products = tuple(clerk_reading(text, products, lexicon))
+    if len(products) == 1 or (products and all(m.product is products[0].product for m in products)):
+        if not quantities:
+            quantities = spoken_weight(numeric, products[-1].product, products[-1].end, prices)
+        if products[-1].product.unit in MACHINE_UNITS and not _valued(prices):
+            prices = spoken_price(numeric, products[-1].product, products[-1].end, quantities) or prices
     return _Reading(text, tokens, products, mentions, quantities, prices, cues, free, pack_unit(numeric))
 
 
@@ -146,36 +201,6 @@ def _guesses(
     units = [q.unit.name for q in quantities] + [p.per for p in prices if p.per]
     guesses = fuzzy.guess(tokens, free, segmenter, units)
     return tuple(ProductMention(g.start, g.end, g.product, g.product.name) for g in guesses)
-
-
-def _with_labour(
-    products: tuple[ProductMention, ...], cues: list[Cue], lexicon: Lexicon
-) -> tuple[ProductMention, ...]:
-    """招工 / 找活 name labour themselves when no kind of work is named."""
-    for product in products:
-        if product.product.category == "劳务":
-            return products
-    for cue in cues:
-        if cue.word in LABOUR_CUES:
-            worker = ProductMention(cue.start, cue.end, lexicon.product("工人"), cue.word)
-            return tuple(sorted((*products, worker), key=lambda m: m.start))
-    return products
-
-
-def _with_land(
-    products: tuple[ProductMention, ...], quantities: list[Quantity], lexicon: Lexicon
-) -> tuple[ProductMention, ...]:
-    """"10亩地想租出去": land named only by its unit."""
-    if not quantities:
-        return products
-    for product in products:
-        if product.product.name in ("土地", "鱼塘"):
-            return products
-    for quantity in quantities:
-        if quantity.unit.word in ("亩地", "亩田"):
-            land = ProductMention(quantity.start, quantity.end, lexicon.product("土地"), quantity.unit.word)
-            return tuple(sorted((*products, land), key=lambda m: m.start))
-    return products
 
 
 def _location(reading: _Reading, places: PlaceResolver | None, home_code: str | None) -> Location | None:
@@ -247,7 +272,13 @@ def _postings(
     owned = _ownership(reading)
     postings = []
     for name, mention in firsts.items():
-        quantity = next(iter(owned.quantities.get(name, [])), None)
+        own = owned.quantities.get(name)
+        if not own:
+            quantity = None
+        elif len(own) == 1 and own[0].unit.name not in UNIT_KINDS:
+            quantity = own[0]  # the common case
+        else:
+            quantity = main_quantity(own, mention.product)
         price = _first_price(owned.prices.get(name, []), reading.prices)
         qualities = owned.qualities.get(name, [])
         side = sides.get(name) or default
@@ -268,13 +299,16 @@ def _ownership(reading: _Reading) -> _Owned:
     owned = _Owned()
     names = list(dict.fromkeys(m.product.name for m in products))
     for quantity in reading.quantities:
+        if _TOTAL.search(text, max(0, quantity.start - 4), quantity.start):
+            continue  # "鲢鱼 鳙鱼 草鱼 都有 一共2万斤": the total of several is no one's amount
         if text[: quantity.start].rstrip().endswith("各"):
             for name in names:
                 owned.quantities.setdefault(name, []).append(quantity)
         _own(owned.quantities, _owner(quantity.start, quantity.end, text, products), quantity)
     for price in reading.prices:
         owner = _owner(price.start, price.end, text, products)
-        for name in _listed_with(owner, text, products):
+        shared = names if shared_price(text, price) else _listed_with(owner, text, products)
+        for name in shared:
             _own(owned.prices, name, price)
     for mention in products:
         if mention.quality:
@@ -352,8 +386,6 @@ def _posting(
 
 def _one_item(price: Price) -> Quantity | None:
     """"拖拉机一台8000元": one item on offer, when its unit is counted, not weighed."""
-    from farmer_mailbox.text.numbers import unit
-
     found = unit(price.per or "")
     if found is None or found.is_weight or found.base in ("亩", "平方米"):
         return None

@@ -4,6 +4,11 @@ Three signals, no segmenter changes: names the resolver knows (its `known_names(
 directly so 45,000 villages cost one set build, not a slower jieba), names of provinces, cities
 and counties shipped in `data/places.txt`, and administrative suffixes (杨高村, 横河镇) read off the
 segmented text. Adjacent parts join into one mention (慈溪市横河镇杨高村); the most specific wins.
+
+A mention keeps its suffix: 横河村 is a village, never the town 横河(镇) with the 村 dropped. When the
+resolver does not know a joined mention whole, its pieces are resolved one by one; if they name
+places that do not lie inside one another (杨高村 is not in 横河镇), the mention is returned
+ambiguous and unresolved rather than trusting the finest piece alone.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ _GENERIC = frozenset(
         "集市", "夜市", "早市", "开发区", "新区", "自治区", "辖区", "片区", "渔村", "附近村", "本组",
         "我组", "本地区", "城乡", "都市", "门市", "上市", "该村", "此村", "各乡", "各镇", "周边县市",
         "省市", "县市", "区县", "乡镇", "村镇", "村组", "省级", "市级", "县级", "镇级", "村级", "西区",
-        "东区", "南区", "北区",
+        "东区", "南区", "北区", "随行就市", "就市", "行市", "按市", "应市", "上市了", "新上市",
     )
 )
 # Characters that end a place name when reading leftwards from its suffix (在杨高村 → 杨高村).
@@ -112,16 +117,29 @@ def suffix_mentions(text: str, tokens: Sequence[Token], free: Sequence[bool]) ->
         word = token.word
         if word[-1] not in _SUFFIX_ENDS or word in _GENERIC or not all(free[token.start : token.end]):
             continue
-        start = token.start if len(word) > 1 and word not in _SUFFIX_RANK else _left_edge(tokens, k, free)
+        stem = _stem(word)
+        if stem < 0:
+            continue  # 知道 ends like 街道 but in no suffix
+        start = token.start if stem >= 2 else _left_edge(tokens, k, free, stem)
         if start is not None and token.end - start >= 2 and text[start:token.end] not in _GENERIC:
             found.append(Mention(start, token.end, text[start : token.end], _rank(word)))
     return found
 
 
-def _left_edge(tokens: Sequence[Token], k: int, free: Sequence[bool]) -> int | None:
-    """Start of the name before a bare suffix token: up to 4 free characters, stopping at 在/的/...."""
-    start = None
-    length = 0
+def _stem(word: str) -> int:
+    """Characters of name before the suffix a word ends in: 2 in 杨高村, 0 in 村, 1 in 河村
+    (which jieba cuts off 横河村, so the name goes on to the left); -1 when it ends in none."""
+    for suffix in ("社区", "街道", word[-1]):
+        if word.endswith(suffix) and suffix in _SUFFIX_RANK:
+            return len(word) - len(suffix)
+    return -1
+
+
+def _left_edge(tokens: Sequence[Token], k: int, free: Sequence[bool], stem: int = 0) -> int | None:
+    """Start of the name before a suffix token: up to 4 free characters, stopping at 在/的/....
+    `stem` characters of the name are inside the suffix token itself (河 of 河村)."""
+    start = tokens[k].start if stem else None
+    length = stem
     for token in reversed(tokens[:k]):
         word = token.word
         if (
@@ -170,13 +188,32 @@ def locate(mention: Mention, resolver: PlaceResolver | None, home_code: str | No
         return Location(text=mention.text)
     resolved = resolver.resolve(mention.text, home_code)
     if resolved is None:
-        for part in _parts(mention.text):
-            resolved = resolver.resolve(part, home_code)
-            if resolved is not None:
-                break
+        resolved = _by_parts(mention.text, resolver, home_code)
     if resolved is None:
         return Location(text=mention.text)
     return Location(mention.text, resolved.code, resolved.name, resolved.level, resolved.ambiguous)
+
+
+_LEVEL_DIGITS = {"province": 2, "city": 4, "county": 6, "town": 9, "village": 12}
+
+
+def _by_parts(text: str, resolver: PlaceResolver, home_code: str | None) -> Location | None:
+    """The finest piece of a joined mention the resolver knows, provided every piece it knows
+    contains the finer ones; pieces that contradict each other give an ambiguous location."""
+    found = [loc for loc in (resolver.resolve(part, home_code) for part in _parts(text)) if loc is not None]
+    placed = [loc for loc in found if loc.code]
+    if not found:
+        return None
+    if not placed:
+        return found[0]
+    finest = placed[0]
+    for coarser in placed[1:]:
+        digits = _LEVEL_DIGITS.get(coarser.level or "", 0)
+        if not digits or coarser.code is None or finest.code is None:
+            continue
+        if coarser.code[:digits] != finest.code[:digits]:
+            return Location(text, None, None, None, ambiguous=True)
+    return finest
 
 
 def _parts(text: str) -> list[str]:

@@ -7,11 +7,12 @@ import pytest
 from farmer_mailbox.text import parse
 from tests.text.text_corpus import load, score
 
-THRESHOLDS = {"intent": 0.95, "product": 0.92, "quantity": 0.90, "price": 0.90}
+THRESHOLDS = {"intent": 0.95, "product": 0.92, "quantity": 0.90, "price": 0.90, "side": 0.95}
 
 
 def test_corpus_accuracy(capsys: pytest.CaptureFixture[str]) -> None:
-    """Intent ≥95%, product ≥92%, quantity and price exact match ≥90% over the whole corpus."""
+    """Intent ≥95%, product ≥92%, quantity and price exact match ≥90% (a value read where none
+    was labelled counts as wrong), side ≥95%, over the whole corpus."""
     dev, holdout = load("corpus_dev.tsv"), load("corpus_holdout.tsv")
     assert len(dev) + len(holdout) >= 300
     dev_scores, holdout_scores = score(dev, parse), score(holdout, parse)

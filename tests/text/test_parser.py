@@ -82,7 +82,7 @@ def test_price_after_a_list_prices_every_item() -> None:
     ("text", "intent"),
     [
         ("谁有仔猪卖", "buy"),
-        ("哪里有卖鸡苗的", "buy"),
+        ("哪里有卖鸡苗的", "query"),
         ("哪里收红薯 我有5000斤", "sell"),
         ("需要葡萄苗的联系我", "sell"),
         ("有鸭苗吗", "buy"),

@@ -47,6 +47,33 @@ def test_opt_out_standing_as_a_word_always_wins(
     assert result.intent == "command" and result.command is not None and result.command.name == "opt_out"
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    _MESSAGES,
+    st.sampled_from(["T D", "t d", "退 订", "退定", "推订", "不要再发了", "别给我发短信"]),
+    _MESSAGES,
+    st.sampled_from(["\n", "，", "。", "!", "、"]),
+    st.sampled_from(["\n", "，", "。", "!", "、", ""]),
+)
+def test_spelled_out_or_plainly_asked_opt_out_always_wins(
+    before: str, words: str, after: str, left: str, right: str
+) -> None:
+    right = right or (" " if " " in words else "")  # spelled out, it must stand as a word
+    text = f"{before[:400]}{left}{words}{right}{after[:400]}"
+    result = parse_strict(text)
+    assert result.command is not None and result.command.name == "opt_out"
+
+
+_POLITE = st.sampled_from(["好的", "好", "是", "是的", "ok", "OK", "行", "嗯", "收到", "谢谢", "可以", "知道了"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(_POLITE, st.sampled_from(["", " ", "!", "。", "~", "😊"]), st.sampled_from(["", " 3", "3", " 12"]))
+def test_a_polite_reply_never_consents(word: str, mark: str, number: str) -> None:
+    command = parse_strict(f"{word}{mark}" if word == "可以" else f"{word}{mark}{number}").command
+    assert command is None or command.name != "yes"
+
+
 @settings(max_examples=100, deadline=None)
 @given(_MESSAGES)
 def test_deterministic(text: str) -> None:
