@@ -3,11 +3,16 @@
 All writes go through `transaction()`: an asyncio lock around `BEGIN IMMEDIATE`, so there is
 exactly one writer and no SQLITE_BUSY between our own tasks. WAL lets the reader connection
 serve queries while a write is in progress. Foreign keys are on for both connections.
+
+Checkpoints (copying the WAL back into the database file, with its fsyncs) run on a connection
+of their own, in its own thread, every CHECKPOINT_SECONDS: left to SQLite's auto-checkpoint they
+would run inside whichever COMMIT crossed 1000 pages, on the event loop, holding the writer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import sqlite3
@@ -30,6 +35,8 @@ from farmer_mailbox.store.sql_wechat import WechatReads, WechatWrites
 
 log = logging.getLogger(__name__)
 BUSY_WAIT = 10.0   # seconds a transaction waits for another process's write to finish
+CHECKPOINT_SECONDS = 0.5   # how often the checkpointer copies the WAL into the database file
+WAL_LIMIT_BYTES = 64 * 1024 * 1024   # the WAL file is cut back to this after a checkpoint reset it
 STATEMENT_CACHE = 1024   # prepared statements kept per connection (IN lists of every length add up; default 128)
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -90,12 +97,17 @@ class SqliteTx(WechatWrites, UserReads, UserWrites, RegionReads, RegionWrites, R
 class SqliteStore(WechatReads, UserReads, RegionReads, RecordReads, OutboxReads, AlertReads, MarketReads):
     """The store: reads on the reader connection, writes through `transaction()`."""
 
-    def __init__(self, path: str, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+    def __init__(self, path: str, writer: aiosqlite.Connection, reader: aiosqlite.Connection,
+                 checkpointer: aiosqlite.Connection | None = None) -> None:
         self.path = path
         self._writer = writer
         self._conn = reader
         self._lock = asyncio.Lock()
         self._closed = False
+        self._checkpointer = checkpointer
+        self._checkpoints: asyncio.Task[None] | None = None
+        if checkpointer is not None:
+            self._checkpoints = asyncio.get_running_loop().create_task(self._checkpoint_loop(checkpointer))
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteStore:
@@ -104,17 +116,35 @@ class SqliteStore(WechatReads, UserReads, RegionReads, RecordReads, OutboxReads,
         path.parent.mkdir(parents=True, exist_ok=True)
         writer = await _connect(str(path))
         await writer.execute("PRAGMA busy_timeout=0")   # waits happen in transaction(), off the event loop
+        await writer.execute("PRAGMA wal_autocheckpoint=0")   # the checkpointer does it, off the loop
+        await writer.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
         reader = await _connect(str(path))
-        return cls(str(path), writer, reader)
+        checkpointer = await _connect(str(path))
+        return cls(str(path), writer, reader, checkpointer)
+
+    async def _checkpoint_loop(self, conn: aiosqlite.Connection) -> None:
+        """Copy the WAL into the database file now and then, in the checkpointer's own thread."""
+        while True:
+            await asyncio.sleep(CHECKPOINT_SECONDS)
+            try:
+                await conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error as exc:   # busy with another process's checkpoint: next round
+                log.debug("checkpoint skipped: %s", exc)
 
     async def close(self) -> None:
-        """Close both connections (waits for a running transaction); closing twice is harmless."""
+        """Close the connections (waits for a running transaction); closing twice is harmless."""
         async with self._lock:
             if self._closed:
                 return
             self._closed = True
+            if self._checkpoints is not None:
+                self._checkpoints.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._checkpoints
             await self._conn.close()
             await self._writer.close()
+            if self._checkpointer is not None:
+                await self._checkpointer.close()   # the last connection out checkpoints what is left
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTx]:
