@@ -144,7 +144,7 @@ class Conversation:
         elif name == "mine":
             await mine.mine(market, tx, reply, user, first)
         elif name == "cancel":
-            await mine.cancel(market, tx, reply, user, first)
+            await mine.cancel(market, tx, reply, user, args)
         elif name == "renew":
             await mine.renew(market, tx, reply, user, first)
         elif name == "price":

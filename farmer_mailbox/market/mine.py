@@ -9,6 +9,7 @@ of the poster's reply (distance, day, quantity fit, ...) under the same numbers.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import timedelta
 
 from farmer_mailbox.market.book import indexed
@@ -76,21 +77,36 @@ async def posting_matches(market: Market, tx: Tx, reply: Reply, user: User, numb
     reply.say("mine_matches", params)
 
 
-async def cancel(market: Market, tx: Tx, reply: Reply, user: User, number: str | None) -> None:
-    """CX n: withdraw one of the user's live postings."""
-    if not number:
+async def cancel(market: Market, tx: Tx, reply: Reply, user: User, numbers: Sequence[str]) -> None:
+    """CX n [m ...]: withdraw one or several of the user's live postings."""
+    if not numbers:
         reply.say("cancel_usage")
         return
-    row = await market.own_posting(tx, user, number)
-    if row is None or row.status not in ("open", "pending"):
-        reply.say("posting_not_found", {"id": number})
-        return
+    done: list[PostingRow] = []
+    missing: list[str] = []
+    for number in dict.fromkeys(numbers):   # each number once, in the order given
+        row = await market.own_posting(tx, user, number)
+        if row is None or row.status not in ("open", "pending"):
+            missing.append(number)
+            continue
+        await _withdraw(market, tx, reply, user, row)
+        done.append(row)
+    if len(done) == 1 and not missing:
+        reply.say("cancelled", {"id": done[0].id, "what": what(described(done[0]))})
+    elif not done:
+        reply.say("posting_not_found", {"id": fragment("ref.sep").join(missing)})
+    else:
+        gone = fragment("cancel.missing", ids=fragment("ref.sep").join(missing)) if missing else ""
+        reply.say("cancelled_many", {"ids": posting_refs([r.id for r in done]), "missing": gone})
+
+
+async def _withdraw(market: Market, tx: Tx, reply: Reply, user: User, row: PostingRow) -> None:
+    """Mark one posting cancelled, take it out of the book, and put it on the record."""
     now = market.now()
     await tx.set_posting_status(row.id, "cancelled", now, reason=fragment("reason.cancelled"))
     market.book.stage_remove(row.id)
     await tx.append_record(NewRecord(kind="event", channel=reply.channel, at=now, user_id=user.id,
                                      text=f"posting_cancelled {row.id}"))
-    reply.say("cancelled", {"id": row.id, "what": what(described(row))})
 
 
 async def renew(market: Market, tx: Tx, reply: Reply, user: User, number: str | None) -> None:

@@ -89,6 +89,17 @@ async def test_cx_cancels_and_the_posting_is_no_longer_matched(market: Market) -
     assert await market.one(YANG, "CX 1") == "没有找到您的编号1信息,回WD查看。"
 
 
+async def test_cx_with_several_numbers_cancels_each_and_names_the_unknown(market: Market) -> None:
+    await market.sms(CHEN, "卖葡萄苗5000株")
+    await market.sms(CHEN, "卖鸡蛋300斤")
+    await market.sms(YANG, "买鸡蛋100斤")
+    assert await market.one(CHEN, "CX 1 2 3") == "已撤销编号1、2。没有找到编号3,回WD查看。"
+    assert await market.one(CHEN, "WD") == "您目前没有登记中的信息。发“卖/买+产品+数量”即可登记。"
+    got = await market.sms(YANG, "买葡萄苗2000株")
+    assert CHEN not in got
+    assert await market.one(CHEN, "CX 1 2") == "没有找到您的编号1、2信息,回WD查看。"
+
+
 async def test_postings_expire_after_a_reminder_that_xq_answers(market: Market) -> None:
     await market.sms(CHEN, "卖葡萄苗5000株")
     await market.sms(HU, "卖鸡蛋300斤")
