@@ -143,6 +143,12 @@ class AlertReads(SqlBase):
             "SELECT status, COUNT(*) FROM outbox WHERE alert_id = ? AND channel = 'sms' GROUP BY status", (alert_id,))
         return Progress({r[0]: int(r[1]) for r in rows})
 
+    async def alerts_awaiting_staff(self) -> dict[str, int]:
+        """How many alerts wait for a person: held for an admin's confirmation, drafts for an officer."""
+        rows = await self._all("SELECT status, COUNT(*) FROM alerts WHERE status IN ('held', 'draft') GROUP BY status")
+        counts = {str(r[0]): int(r[1]) for r in rows}
+        return {"held": counts.get("held", 0), "drafts": counts.get("draft", 0)}
+
     async def alert_has_waiting(self, alert_id: int) -> bool:
         """True while a copy of the alert may still be sent."""
         marks = ",".join("?" * len(_WAITING))

@@ -24,6 +24,7 @@ async def healthz(request: web.Request) -> web.Response:
         }
         body["workers"] = {t.get_name(): ("running" if not t.done() else "stopped") for t in runtime.tasks}
         body["market"] = {"open_postings_indexed": len(runtime.market.book.index)}
+        body["alerts"] = await store.alerts_awaiting_staff()   # held for an admin, drafts for an officer
         body["scheduler"] = runtime.alerts.scheduler.status()
         if any(t.done() for t in runtime.tasks) and not runtime.stop_event.is_set():
             body["status"] = "degraded"

@@ -114,10 +114,13 @@ async def test_over_budget_is_202_until_an_admin_confirms(api: Api) -> None:
     status, created = await api.call("POST", "/api/alerts", json=PEST)
     assert status == 202 and created["alert"]["status"] == "held" and created["preview"]["needs_confirmation"]
     alert_id = created["alert"]["id"]
+    store = api.rig.services.store
+    assert await store.alerts_awaiting_staff() == {"held": 1, "drafts": 0}   # what /healthz shows operators
     status, body = await api.call("POST", f"/api/alerts/{alert_id}/confirm")
     assert status == 403
     status, body = await api.call("POST", f"/api/alerts/{alert_id}/confirm", who="admin")
     assert status == 200 and body["status"] == "scheduled"
+    assert await store.alerts_awaiting_staff() == {"held": 0, "drafts": 0}
     # an admin's place names resolve near their own village; 龙山镇 is in many counties, so codes here
     as_codes = {**PEST, "regions": ["330282123", "330282114"], "confirm_budget": True}
     status, created = await api.call("POST", "/api/alerts", who="admin", json=as_codes)

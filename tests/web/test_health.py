@@ -20,6 +20,7 @@ async def test_a_healthy_service_reports_its_queues_and_workers(make_client: Mak
         "queues": {"inbound_pending": 0, "outbox": {"queued": 0, "errored": 0, "sending": 0}},
         "workers": {"outbox": "running", "inbox": "running", "market": "running"},
         "market": {"open_postings_indexed": 0},
+        "alerts": {"held": 0, "drafts": 0},
     }
     assert {"runs", "failures", "last_error", "next_run"} <= set(scheduler["fanout"])
 
