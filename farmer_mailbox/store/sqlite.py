@@ -7,6 +7,11 @@ serve queries while a write is in progress. Foreign keys are on for both connect
 Checkpoints (copying the WAL back into the database file, with its fsyncs) run on a connection
 of their own, in its own thread, every CHECKPOINT_SECONDS: left to SQLite's auto-checkpoint they
 would run inside whichever COMMIT crossed 1000 pages, on the event loop, holding the writer.
+A PASSIVE checkpoint never waits, so under sustained load (a reader always inside a snapshot) it
+never backfills the whole log and the WAL is never started over: it would grow without bound.
+When the WAL file passes WAL_RESTART_BYTES the checkpointer therefore takes the writer's turn and
+runs a RESTART checkpoint, which waits for the readers' current statements, so the next write
+starts the log from the beginning (and journal_size_limit cuts the file back).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ log = logging.getLogger(__name__)
 BUSY_WAIT = 10.0   # seconds a transaction waits for another process's write to finish
 CHECKPOINT_SECONDS = 0.5   # how often the checkpointer copies the WAL into the database file
 WAL_LIMIT_BYTES = 64 * 1024 * 1024   # the WAL file is cut back to this after a checkpoint reset it
+WAL_RESTART_BYTES = 64 * 1024 * 1024   # past this, the checkpointer holds the writer and restarts the log
 STATEMENT_CACHE = 1024   # prepared statements kept per connection (IN lists of every length add up; default 128)
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -128,8 +134,32 @@ class SqliteStore(WechatReads, UserReads, RegionReads, RecordReads, OutboxReads,
             await asyncio.sleep(CHECKPOINT_SECONDS)
             try:
                 await conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                if self._wal_bytes() > WAL_RESTART_BYTES:
+                    await self._restart_wal(conn)
             except sqlite3.Error as exc:   # busy with another process's checkpoint: next round
                 log.debug("checkpoint skipped: %s", exc)
+
+    def _wal_bytes(self) -> int:
+        try:
+            return Path(self.path + "-wal").stat().st_size
+        except OSError:
+            return 0
+
+    async def _restart_wal(self, conn: aiosqlite.Connection) -> None:
+        """Backfill the whole WAL and have the next write start it over (holds our writer meanwhile).
+
+        The PASSIVE round just before copied nearly everything, so the writer waits only for the
+        last frames and one fsync; the readers' statements finish, new ones read the database file.
+        """
+        async with self._lock:
+            if self._closed:
+                return
+            async with conn.execute("PRAGMA wal_checkpoint(RESTART)") as cur:
+                row = await cur.fetchone()
+        if row is not None and row[0]:
+            log.debug("WAL restart postponed: a reader or another process held it")
+        else:
+            log.debug("WAL restarted at %d bytes", self._wal_bytes())
 
     async def close(self) -> None:
         """Close the connections (waits for a running transaction); closing twice is harmless."""

@@ -87,3 +87,39 @@ async def test_migration_7_anchors_the_head_of_an_existing_record(tmp_path: Path
         assert report.ok and report.entries == 3
     finally:
         await store.close()
+
+
+async def test_the_wal_stays_bounded_under_sustained_writes_and_reads(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader always inside a snapshot keeps PASSIVE checkpoints from ever finishing the log;
+    the checkpointer must still start it over, or the -wal file grows with every write."""
+    import asyncio
+    import os
+
+    from farmer_mailbox.store import sqlite as store_module
+    monkeypatch.setattr(store_module, "CHECKPOINT_SECONDS", 0.02)
+    monkeypatch.setattr(store_module, "WAL_LIMIT_BYTES", 1 << 20)
+    monkeypatch.setattr(store_module, "WAL_RESTART_BYTES", 1 << 20)
+    path = tmp_path / "busy.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE scratch (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+    store = await SqliteStore.open(path)
+    stop = asyncio.Event()
+
+    async def keep_reading() -> None:
+        while not stop.is_set():
+            assert await store.scalar("SELECT count(*) FROM scratch WHERE id > 0") is not None
+
+    readers = [asyncio.create_task(keep_reading()) for _ in range(2)]
+    largest = 0
+    for _ in range(300):   # 300 commits of 40 KB: 12 MB through the log, 12 times the limit
+        async with store.transaction() as tx:
+            tx._sync.executemany("INSERT INTO scratch (body) VALUES (?)", [(os.urandom(4000),)] * 10)
+        largest = max(largest, os.path.getsize(f"{path}-wal"))
+        await asyncio.sleep(0.001)
+    stop.set()
+    await asyncio.gather(*readers)
+    assert await store.scalar("SELECT count(*) FROM scratch") == 3000
+    await store.close()
+    assert largest < 8 << 20, f"the WAL reached {largest / 2**20:.1f} MB"
