@@ -60,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=args.config_obj.service.log_level, stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.config_obj.service.log_level != "DEBUG":   # a line per job run every 15 s buries the SMS lines
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     handler = HANDLERS[args.handler]
     try:
         return asyncio.run(handler(args))

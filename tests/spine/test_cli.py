@@ -203,3 +203,14 @@ def test_audited_export_prints_clear_ids_for_admins_only(cli_env: Path, capsys: 
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("id,name,phone,id_number") and len(out) == 11
     assert len(out[1].split(",")[3]) == 18
+
+
+@pytest.mark.parametrize(("level", "scheduler_level"), [("INFO", "WARNING"), ("DEBUG", "NOTSET")])
+def test_scheduler_job_lines_stay_out_of_the_serve_terminal_unless_debugging(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, level: str, scheduler_level: str) -> None:
+    import logging
+    monkeypatch.setattr(logging.getLogger("apscheduler"), "level", logging.NOTSET)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[service]\nlog_level = "{level}"\ndemo = true\n', encoding="utf-8")
+    main(["--config", str(config), "check-config"])
+    assert logging.getLevelName(logging.getLogger("apscheduler").level) == scheduler_level
