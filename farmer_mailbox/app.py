@@ -17,6 +17,7 @@ from farmer_mailbox.clock import Clock
 from farmer_mailbox.config import Config
 from farmer_mailbox.regions import RegionTree
 from farmer_mailbox.runtime import Runtime
+from farmer_mailbox.serve_lock import serving
 from farmer_mailbox.web import api, api_alerts, api_market, health, hooks, wechat
 from farmer_mailbox.web.keys import RUNTIME
 from gateways import Gateway
@@ -53,7 +54,12 @@ def create_app(config: Config, *, gateways: Mapping[str, Gateway] | None = None,
 
 
 async def run_server(config: Config) -> None:
-    """Serve until SIGINT or SIGTERM, then shut down cleanly."""
+    """Serve until SIGINT or SIGTERM, then shut down cleanly (one serving process per database)."""
+    with serving(config.service.database):
+        await _serve(config)
+
+
+async def _serve(config: Config) -> None:
     app = create_app(config)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

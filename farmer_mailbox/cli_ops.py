@@ -18,6 +18,7 @@ from farmer_mailbox.models import Level, Region
 from farmer_mailbox.privacy import mask_ids_in
 from farmer_mailbox.region_import import RegionImportError, import_region_files, load_tree
 from farmer_mailbox.regions import RegionTree, open_region_file, packaged_region_files, read_region_rows
+from farmer_mailbox.serve_lock import AlreadyServing
 from farmer_mailbox.services import open_services, vault_from_config
 from farmer_mailbox.store import open_store
 from farmer_mailbox.text.cli import add_parse_arguments
@@ -39,7 +40,11 @@ async def cmd_serve(args: argparse.Namespace) -> int:
     service = config.service
     service = replace(service, host=args.host or service.host, port=args.port or service.port,
                       demo=service.demo or args.demo)
-    await run_server(replace(config, service=service))
+    try:
+        await run_server(replace(config, service=service))
+    except AlreadyServing as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
