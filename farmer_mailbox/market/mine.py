@@ -132,11 +132,14 @@ async def prices(market: Market, reads: Reads, reply: Reply, user: User, product
         return
     product = products[0]
     since = market.now() - timedelta(days=market.cfg.price_days)
+    widest = subtree_bounds(user.village_code, min(digits for _, digits in AREAS))
+    samples = await reads.price_samples(product, *widest, since)   # one scan; each area keeps its part
     parts = []
     for label, digits in AREAS:
         low, high = subtree_bounds(user.village_code, digits)
-        sell = summarise(await reads.price_samples(product, "sell", low, high, since))
-        buy = summarise(await reads.price_samples(product, "buy", low, high, since))
+        inside = [(side, price, unit) for side, region, price, unit in samples if low <= region < high]
+        sell = summarise([(price, unit) for side, price, unit in inside if side == "sell"])
+        buy = summarise([(price, unit) for side, price, unit in inside if side == "buy"])
         part = area_part(fragment(label), sell, buy)
         if part:
             parts.append(part)
