@@ -269,7 +269,8 @@ class Outbox:
         name = route[min(c.route_index, len(route) - 1)]
         gateway = self.router.gateway(name)
         text = wording.render(c.template_key, c.params, c.channel)
-        shown = wording.render_for_record(c.template_key, c.params, c.channel)   # one-time codes masked
+        shown = (wording.render_for_record(c.template_key, c.params, c.channel)   # one-time codes masked
+                 if wording.TEMPLATES[c.template_key].secret else text)
         caps = gateway.capabilities()
         await self.router.limiter(name).acquire()
         sms = OutboundSms(c.id, c.address, c.template_key, c.params, text, c.idem_key)
