@@ -16,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from farmer_mailbox.conversation import Conversation, Prepared
-from farmer_mailbox.models import Channel
+from farmer_mailbox.models import Channel, User
 from farmer_mailbox.privacy import redact_ids, unmask_id
 from farmer_mailbox.store import NewRecord, Received, Tx
 from farmer_mailbox.validation import sms_address
@@ -146,9 +146,18 @@ class Inbox:
             await tx.rollback_to("msg")
             await tx.finish_inbound(msg.id, ok=False, error=f"{type(exc).__name__}: {exc}")
 
-    async def _prepare(self, msg: Received) -> Prepared | None:
+    async def _prepare_all(self, msgs: Sequence[Received]) -> list[Prepared | None]:
+        """Read each message (its sender looked up with the others' in one query)."""
         try:
-            return self._unseal(msg, await self.conversation.prepare(msg))
+            known = await self.conversation.senders(self.services.store, msgs)
+        except Exception:
+            log.exception("senders of %d inbound messages could not be looked up together", len(msgs))
+            known = {}
+        return [await self._prepare(msg, known) for msg in msgs]
+
+    async def _prepare(self, msg: Received, known: Mapping[tuple[str, str], User | None]) -> Prepared | None:
+        try:
+            return self._unseal(msg, await self.conversation.prepare(msg, known))
         except Exception:
             log.exception("inbound %d from %s could not be read", msg.id, msg.sender)
             return None
@@ -171,8 +180,7 @@ class Inbox:
         pending = await self.services.store.pending_inbound(limit)
         if not pending:
             return 0
-        prepared = [await self._prepare(msg) for msg in pending]
-        work = list(zip(pending, prepared, strict=True))
+        work = list(zip(pending, await self._prepare_all(pending), strict=True))
         while work:
             work = await self._process_some(work)
         self.processed += len(pending)
@@ -211,7 +219,7 @@ class Inbox:
         """Process these messages now if still pending (a webhook waiting for the answer); `then`
         runs after each, in the same transaction. Return how many were processed here."""
         pending = await self.services.store.pending_inbound_among(ids)
-        work = [(msg, await self._prepare(msg)) for msg in pending]
+        work = list(zip(pending, await self._prepare_all(pending), strict=True))
         while work:
             work = await self._process_some(work, then)
         self.processed += len(pending)
