@@ -45,8 +45,7 @@ class NewOutbound(NamedTuple):
     ref: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Claimed:
+class Claimed(NamedTuple):
     """A row the dispatcher now owns (status `sending`) until it records an outcome."""
 
     id: int
@@ -65,8 +64,7 @@ class Claimed:
     user_status: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What happened to a claimed row; `status` is the row's next state."""
 
     id: int

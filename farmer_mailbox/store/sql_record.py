@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import aiosqlite
 
@@ -16,9 +16,12 @@ from farmer_mailbox.store.base import SqlBase
 _LOG_COLUMNS = "id, at, kind, channel, user_id, address, text, gateway, external_id, detail, prev_hash, hash"
 
 
-@dataclass(frozen=True, slots=True)
-class NewRecord:
-    """An entry for the message record: a message in or out, or an event such as a registration."""
+class NewRecord(NamedTuple):
+    """An entry for the message record: a message in or out, or an event such as a registration.
+
+    NamedTuples (this, Received): as immutable as a frozen dataclass and several times cheaper to
+    build; every inbound message makes about a dozen.
+    """
 
     kind: str
     channel: str
@@ -31,8 +34,7 @@ class NewRecord:
     detail: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Received:
+class Received(NamedTuple):
     """An inbound message as stored, waiting to be processed."""
 
     id: int
