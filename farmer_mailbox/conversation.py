@@ -62,6 +62,8 @@ class Conversation:
 
     async def sender_user_id(self, tx: Reads, channel: str, sender: str) -> int | None:
         """The registered user behind a sender address, if any."""
+        if channel == Channel.SMS.value:
+            return await tx.user_id_by_phone(sms_address(sender))
         user = await self.sender(tx, channel, sender)
         return user.id if user else None
 

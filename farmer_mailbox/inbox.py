@@ -200,7 +200,7 @@ class Inbox:
         done = 0
         try:
             async with self.services.store.transaction() as tx:
-                still = {m.id for m in await tx.pending_inbound_among([m.id for m, _ in work])}
+                still = await tx.pending_inbound_ids([m.id for m, _ in work])
                 for msg, ready in work:
                     done += 1
                     if msg.id not in still:

@@ -120,6 +120,14 @@ class RecordReads(SqlBase):
             f"SELECT * FROM inbound WHERE id IN ({marks}) AND status = 'received' ORDER BY id", list(ids))
         return [_received(r) for r in rows]
 
+    async def pending_inbound_ids(self, ids: Sequence[int]) -> set[int]:
+        """Which of the given inbound messages still wait for processing (their ids only)."""
+        if not ids:
+            return set()
+        marks = ",".join("?" * len(ids))
+        return {r[0] for r in await self._all(
+            f"SELECT id FROM inbound WHERE id IN ({marks}) AND status = 'received'", list(ids))}
+
     async def count_pending_inbound(self) -> int:
         """How many inbound messages wait for processing."""
         return int(await self._value("SELECT COUNT(*) FROM inbound WHERE status = 'received'"))

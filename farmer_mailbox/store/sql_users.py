@@ -75,6 +75,11 @@ class UserReads(SqlBase):
         """One user by 11-digit mobile number."""
         return await self._user_where("phone = ?", (phone,))
 
+    async def user_id_by_phone(self, phone: str) -> int | None:
+        """The id of the user with this 11-digit mobile number, if any (no other column read)."""
+        found = await self._value("SELECT id FROM users WHERE phone = ?", (phone,))
+        return int(found) if found is not None else None
+
     async def users_by_phones(self, phones: Sequence[str]) -> dict[str, User]:
         """The users with these 11-digit mobile numbers, by number (one query; unknown ones left out)."""
         wanted = sorted(set(phones))
