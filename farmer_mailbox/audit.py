@@ -20,9 +20,13 @@ HASHED_FIELDS = (
 )
 
 
+# json.dumps with options builds an encoder per call; the record hashes a dozen entries per message.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def entry_hash(prev_hash: str, fields: dict[str, object]) -> str:
     """Hash one entry's fields (in HASHED_FIELDS order) chained to the previous hash."""
-    payload = json.dumps([fields[name] for name in HASHED_FIELDS], ensure_ascii=False, separators=(",", ":"))
+    payload = _COMPACT.encode([fields[name] for name in HASHED_FIELDS])
     return hashlib.sha256(f"{prev_hash}\n{payload}".encode()).hexdigest()
 
 

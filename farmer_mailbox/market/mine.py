@@ -137,10 +137,11 @@ async def prices(market: Market, reads: Reads, reply: Reply, user: User, product
     parts = []
     for label, digits in AREAS:
         low, high = subtree_bounds(user.village_code, digits)
-        inside = [(side, price, unit) for side, region, price, unit in samples if low <= region < high]
-        sell = summarise([(price, unit) for side, price, unit in inside if side == "sell"])
-        buy = summarise([(price, unit) for side, price, unit in inside if side == "buy"])
-        part = area_part(fragment(label), sell, buy)
+        sides: dict[str, list[tuple[float, str]]] = {"sell": [], "buy": []}
+        for side, region, price, unit in samples:
+            if low <= region < high:
+                sides[side].append((price, unit))
+        part = area_part(fragment(label), summarise(sides["sell"]), summarise(sides["buy"]))
         if part:
             parts.append(part)
     if not parts:
