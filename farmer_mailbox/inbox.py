@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 BATCH = 200
 Work = tuple[Received, Prepared | None]
 TX_BUDGET = 0.05   # seconds of work per inbox transaction before the writer is let go
+PREPARE_SLICE = 16   # messages read between two looks at the webhooks (reading 200 at once holds the loop)
 AfterHook = Callable[[Tx, Received], Awaitable[None]]
 
 
@@ -153,7 +154,25 @@ class Inbox:
         except Exception:
             log.exception("senders of %d inbound messages could not be looked up together", len(msgs))
             known = {}
-        return [await self._prepare(msg, known) for msg in msgs]
+        prepared = []
+        for n, msg in enumerate(msgs, 1):
+            prepared.append(await self._prepare(msg, known))
+            if n % PREPARE_SLICE == 0:
+                await asyncio.sleep(0)   # let webhooks that arrived meanwhile be read and committed
+        return prepared
+
+    async def _let_webhooks_in(self) -> None:
+        """Between two processing transactions: webhooks first.
+
+        The writer lock alone does not do it: statements run inline, so while the processor has
+        work it takes the free lock again without ever yielding, and webhooks that arrived are
+        not even read. Yield once (they are read and start their group commit), then wait for
+        that commit: their providers are waiting for the answer, the processor is not.
+        """
+        await asyncio.sleep(0)
+        flusher = self._flusher
+        if flusher is not None and not flusher.done():
+            await asyncio.wait([flusher])
 
     async def _prepare(self, msg: Received, known: Mapping[tuple[str, str], User | None]) -> Prepared | None:
         try:
@@ -191,7 +210,8 @@ class Inbox:
         """Process messages in one transaction until TX_BUDGET seconds pass; return the rest.
 
         Short transactions let webhooks (which need the single writer to commit what they
-        receive) get in between, so providers get their answer in milliseconds, not seconds.
+        receive) get in between, so providers get their answer in milliseconds, not seconds:
+        after each transaction the loop reads what arrived meanwhile and waits for its commit.
         A message processed meanwhile by someone else (`process_ids`) is skipped: what is
         pending is read again as the writer. `then` runs after each message, in the same
         transaction.
@@ -213,6 +233,7 @@ class Inbox:
         except BaseException:
             await self.conversation.recover()  # settled index changes may not have been committed
             raise
+        await self._let_webhooks_in()
         return work[done:]
 
     async def process_ids(self, ids: Sequence[int], then: AfterHook | None = None) -> int:
