@@ -10,3 +10,6 @@ CREATE INDEX postings_prices ON postings(product, side, region_code, created_at,
 -- match_notices_day served no query the others do not (the daily cap reads match_notices_sent,
 -- the digests match_notices_undigested and match_notices_digests); it cost a page per notice.
 DROP INDEX match_notices_day;
+
+-- postings_product_time served JG alone, which now reads postings_prices.
+DROP INDEX postings_product_time;
