@@ -196,15 +196,20 @@ class Outbox:
         if not claimed:
             return 0
         held, to_send = await self._apply_caps(claimed, now)
-        limit = asyncio.Semaphore(self.cfg.concurrency)
-
-        async def bounded(c: Claimed) -> Outcome:
-            async with limit:
-                return await self._send_one(c)
-
-        outcomes = held + list(await asyncio.gather(*(bounded(c) for c in to_send)))
-        self._unrecorded = (claimed, outcomes)
+        self._unrecorded = (claimed, held + await self._send_all(to_send))
         return len(claimed)
+
+    async def _send_all(self, rows: Sequence[Claimed]) -> list[Outcome]:
+        """Send rows, `concurrency` at a time, by that many workers (not a task per row); outcomes in order."""
+        outcomes: dict[int, Outcome] = {}
+        todo = iter(enumerate(rows))
+
+        async def worker() -> None:
+            for n, c in todo:
+                outcomes[n] = await self._send_one(c)
+
+        await asyncio.gather(*(worker() for _ in range(min(self.cfg.concurrency, len(rows)))))
+        return [outcomes[n] for n in range(len(rows))]
 
     async def _record(self, tx: Tx) -> None:
         """Write the outcomes of the last round's sends (and the SMS fall-backs) in `tx`, if any."""
