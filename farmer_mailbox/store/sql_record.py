@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import aiosqlite
 
-from farmer_mailbox.audit import GENESIS, entry_hash
+from farmer_mailbox.audit import GENESIS, values_hash
 from farmer_mailbox.clock import from_db, to_db
 from farmer_mailbox.models import RecordEntry
 from farmer_mailbox.store.base import SqlBase
@@ -157,22 +157,18 @@ class RecordWrites(SqlBase):
             return []
         head_id, head_hash = await self._chain_head()
         entries: list[RecordEntry] = []
+        rows: list[tuple[object, ...]] = []
         for new in news:
             head_id += 1
-            fields: dict[str, object] = {
-                "id": head_id, "at": to_db(new.at), "kind": new.kind, "channel": new.channel,
-                "user_id": new.user_id, "address": new.address, "text": new.text, "gateway": new.gateway,
-                "external_id": new.external_id, "detail": new.detail,
-            }
-            digest = entry_hash(head_hash, fields)
+            values = [head_id, to_db(new.at), new.kind, new.channel, new.user_id, new.address, new.text,
+                      new.gateway, new.external_id, new.detail]   # HASHED_FIELDS, in order
+            digest = values_hash(head_hash, values)
             entries.append(RecordEntry(head_id, new.at, new.kind, new.channel, new.user_id, new.address,
                                        new.text, new.gateway, new.external_id, new.detail, head_hash, digest))
+            rows.append((*values, head_hash, digest))
             head_hash = digest
         await self._many(
-            f"INSERT INTO message_log ({_LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(e.id, to_db(e.at), e.kind, e.channel, e.user_id, e.address, e.text, e.gateway, e.external_id,
-              e.detail, e.prev_hash, e.hash) for e in entries],
-        )
+            f"INSERT INTO message_log ({_LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         await self._exec("INSERT INTO record_head (one, id, hash) VALUES (1, ?, ?) "
                          "ON CONFLICT (one) DO UPDATE SET id = excluded.id, hash = excluded.hash",
                          (head_id, head_hash))
