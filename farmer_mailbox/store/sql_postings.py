@@ -84,14 +84,13 @@ class PostingReads(SqlBase):
         """(side, region code, price, unit) of recent priced postings of a product in a region code
         range (not hidden), both sides in one scan of the covering index postings_prices: buyers'
         then sellers', each in region code order. A buyer's price is its maximum, else its price."""
-        rows = await self._all(
+        return await self._tuples(   # REAL columns: the prices come back as floats
             "SELECT side, region_code, CASE side WHEN 'sell' THEN price ELSE COALESCE(price_max, price) END AS p, "
             "price_unit FROM postings WHERE product = ? AND side IN ('sell', 'buy') AND region_code >= ? "
             "AND region_code < ? AND created_at >= ? AND status IN ('open', 'expired', 'cancelled') "
             "AND p IS NOT NULL AND price_unit IS NOT NULL AND price_unit != '面议' "
             "ORDER BY side, region_code, created_at",
             (product, low, high, to_db(since)))
-        return [(r[0], r[1], float(r[2]), r[3]) for r in rows]
 
     async def due_reminders(self, before: datetime, limit: int = 1000) -> list[PostingRow]:
         """Open postings expiring before a time that were not reminded yet."""
