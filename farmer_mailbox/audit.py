@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Iterable, Sequence
 from dataclasses import dataclass
 
 GENESIS = "0" * 64
@@ -20,9 +20,18 @@ HASHED_FIELDS = (
 )
 
 
+# json.dumps with options builds an encoder per call; the record hashes a dozen entries per message.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def entry_hash(prev_hash: str, fields: dict[str, object]) -> str:
     """Hash one entry's fields (in HASHED_FIELDS order) chained to the previous hash."""
-    payload = json.dumps([fields[name] for name in HASHED_FIELDS], ensure_ascii=False, separators=(",", ":"))
+    return values_hash(prev_hash, [fields[name] for name in HASHED_FIELDS])
+
+
+def values_hash(prev_hash: str, values: Sequence[object]) -> str:
+    """`entry_hash` of an entry whose fields are given as values, in HASHED_FIELDS order."""
+    payload = _COMPACT.encode(values)
     return hashlib.sha256(f"{prev_hash}\n{payload}".encode()).hexdigest()
 
 

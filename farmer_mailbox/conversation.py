@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,8 @@ class Conversation:
 
     async def sender_user_id(self, tx: Reads, channel: str, sender: str) -> int | None:
         """The registered user behind a sender address, if any."""
+        if channel == Channel.SMS.value:
+            return await tx.user_id_by_phone(sms_address(sender))
         user = await self.sender(tx, channel, sender)
         return user.id if user else None
 
@@ -72,9 +75,20 @@ class Conversation:
             return await reads.user_by_openid(sender)
         return None
 
-    async def prepare(self, msg: Received) -> Prepared:
-        """Read the message and fetch what a reply needs from outside (outside any transaction)."""
-        user = await self.sender(self.services.store, msg.channel, msg.sender)
+    async def senders(self, reads: Reads, msgs: Sequence[Received]) -> dict[tuple[str, str], User | None]:
+        """The users behind several messages' (channel, sender), the SMS ones in one query."""
+        phones = {msg.sender: sms_address(msg.sender) for msg in msgs if msg.channel == Channel.SMS.value}
+        users = await reads.users_by_phones(list(phones.values()))
+        return {(Channel.SMS.value, sender): users.get(phone) for sender, phone in phones.items()}
+
+    async def prepare(self, msg: Received, known: Mapping[tuple[str, str], User | None] | None = None) -> Prepared:
+        """Read the message and fetch what a reply needs from outside (outside any transaction).
+
+        `known`: senders already looked up (`senders`), by (channel, sender); others are looked up here.
+        """
+        key = (msg.channel, msg.sender)
+        user = known[key] if known is not None and key in known else await self.sender(
+            self.services.store, msg.channel, msg.sender)
         result = understanding.parse(msg.text, places=self.services.places,
                                      home_code=user.village_code if user else None)
         command = result.command

@@ -16,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from farmer_mailbox.conversation import Conversation, Prepared
-from farmer_mailbox.models import Channel
+from farmer_mailbox.models import Channel, User
 from farmer_mailbox.privacy import redact_ids, unmask_id
 from farmer_mailbox.store import NewRecord, Received, Tx
 from farmer_mailbox.validation import sms_address
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 BATCH = 200
 Work = tuple[Received, Prepared | None]
 TX_BUDGET = 0.05   # seconds of work per inbox transaction before the writer is let go
+PREPARE_SLICE = 16   # messages read between two looks at the webhooks (reading 200 at once holds the loop)
 AfterHook = Callable[[Tx, Received], Awaitable[None]]
 
 
@@ -146,9 +147,36 @@ class Inbox:
             await tx.rollback_to("msg")
             await tx.finish_inbound(msg.id, ok=False, error=f"{type(exc).__name__}: {exc}")
 
-    async def _prepare(self, msg: Received) -> Prepared | None:
+    async def _prepare_all(self, msgs: Sequence[Received]) -> list[Prepared | None]:
+        """Read each message (its sender looked up with the others' in one query)."""
         try:
-            return self._unseal(msg, await self.conversation.prepare(msg))
+            known = await self.conversation.senders(self.services.store, msgs)
+        except Exception:
+            log.exception("senders of %d inbound messages could not be looked up together", len(msgs))
+            known = {}
+        prepared = []
+        for n, msg in enumerate(msgs, 1):
+            prepared.append(await self._prepare(msg, known))
+            if n % PREPARE_SLICE == 0:
+                await asyncio.sleep(0)   # let webhooks that arrived meanwhile be read and committed
+        return prepared
+
+    async def _let_webhooks_in(self) -> None:
+        """Between two processing transactions: webhooks first.
+
+        The writer lock alone does not do it: statements run inline, so while the processor has
+        work it takes the free lock again without ever yielding, and webhooks that arrived are
+        not even read. Yield once (they are read and start their group commit), then wait for
+        that commit: their providers are waiting for the answer, the processor is not.
+        """
+        await asyncio.sleep(0)
+        flusher = self._flusher
+        if flusher is not None and not flusher.done():
+            await asyncio.wait([flusher])
+
+    async def _prepare(self, msg: Received, known: Mapping[tuple[str, str], User | None]) -> Prepared | None:
+        try:
+            return self._unseal(msg, await self.conversation.prepare(msg, known))
         except Exception:
             log.exception("inbound %d from %s could not be read", msg.id, msg.sender)
             return None
@@ -171,8 +199,7 @@ class Inbox:
         pending = await self.services.store.pending_inbound(limit)
         if not pending:
             return 0
-        prepared = [await self._prepare(msg) for msg in pending]
-        work = list(zip(pending, prepared, strict=True))
+        work = list(zip(pending, await self._prepare_all(pending), strict=True))
         while work:
             work = await self._process_some(work)
         self.processed += len(pending)
@@ -183,7 +210,8 @@ class Inbox:
         """Process messages in one transaction until TX_BUDGET seconds pass; return the rest.
 
         Short transactions let webhooks (which need the single writer to commit what they
-        receive) get in between, so providers get their answer in milliseconds, not seconds.
+        receive) get in between, so providers get their answer in milliseconds, not seconds:
+        after each transaction the loop reads what arrived meanwhile and waits for its commit.
         A message processed meanwhile by someone else (`process_ids`) is skipped: what is
         pending is read again as the writer. `then` runs after each message, in the same
         transaction.
@@ -192,7 +220,7 @@ class Inbox:
         done = 0
         try:
             async with self.services.store.transaction() as tx:
-                still = {m.id for m in await tx.pending_inbound_among([m.id for m, _ in work])}
+                still = await tx.pending_inbound_ids([m.id for m, _ in work])
                 for msg, ready in work:
                     done += 1
                     if msg.id not in still:
@@ -205,13 +233,14 @@ class Inbox:
         except BaseException:
             await self.conversation.recover()  # settled index changes may not have been committed
             raise
+        await self._let_webhooks_in()
         return work[done:]
 
     async def process_ids(self, ids: Sequence[int], then: AfterHook | None = None) -> int:
         """Process these messages now if still pending (a webhook waiting for the answer); `then`
         runs after each, in the same transaction. Return how many were processed here."""
         pending = await self.services.store.pending_inbound_among(ids)
-        work = [(msg, await self._prepare(msg)) for msg in pending]
+        work = list(zip(pending, await self._prepare_all(pending), strict=True))
         while work:
             work = await self._process_some(work, then)
         self.processed += len(pending)

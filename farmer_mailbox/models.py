@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
+from typing import NamedTuple
 
 
 class Level(IntEnum):
@@ -96,9 +97,11 @@ class LiaisonPoint:
     villages: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class RecordEntry:
-    """One entry of the tamper-evident message record (inbound, outbound or event)."""
+class RecordEntry(NamedTuple):
+    """One entry of the tamper-evident message record (inbound, outbound or event).
+
+    A NamedTuple: every sent message appends one, and a frozen dataclass costs several times more.
+    """
 
     id: int
     at: datetime

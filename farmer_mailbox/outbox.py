@@ -2,8 +2,9 @@
 
 Write before sending: every message is a committed row before any gateway sees it. The
 dispatcher claims due rows (marking them `sending` with a lease), sends outside the
-transaction, then records each outcome in one transaction: sent, retry later (failover first,
-then backoff with jitter), failed, expired, or cancelled (opted-out recipient).
+transaction, then records each outcome (in the transaction that claims the next batch): sent,
+retry later (failover first, then backoff with jitter), failed, expired, or cancelled
+(opted-out recipient).
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ class Outbox:
         self._max_age = timedelta(hours=self.cfg.max_age_hours)
         self.preference = ChannelPreference.build(config, router)
         self.dispatched = 0
+        self._unrecorded: tuple[Sequence[Claimed], list[Outcome]] | None = None   # sent, not yet recorded
 
     # --- enqueue -----------------------------------------------------------------------------
 
@@ -169,25 +171,59 @@ class Outbox:
 
     async def dispatch_once(self) -> int:
         """Claim one batch of due rows, send them, record outcomes; return rows handled."""
+        handled = await self._round()
+        if self._unrecorded is not None:
+            async with self.store.transaction() as tx:
+                await self._record(tx)
+            self._recorded()
+        return handled
+
+    async def _round(self) -> int:
+        """Record the last round's outcomes and claim the next batch in one transaction, then send
+        it; return rows claimed. Its outcomes wait in `_unrecorded` for the next transaction.
+
+        One transaction per round instead of two (claim, then outcomes): the dispatcher's rounds
+        follow each other at once while there is work, and an idle one records what it holds
+        when it finds nothing due. A crash before then leaves the rows `sending`, retried after
+        their lease as a crash during the sends always did.
+        """
         now = self.clock.now()
         lease = now + timedelta(seconds=self.cfg.lease_seconds)
         async with self.store.transaction() as tx:
+            await self._record(tx)
             claimed = await tx.claim(now, lease, self.router.claim_size(self.cfg.batch_size), self.quiet.contains(now))
+        self._recorded()
         if not claimed:
             return 0
         held, to_send = await self._apply_caps(claimed, now)
-        limit = asyncio.Semaphore(self.cfg.concurrency)
-
-        async def bounded(c: Claimed) -> Outcome:
-            async with limit:
-                return await self._send_one(c)
-
-        outcomes = held + list(await asyncio.gather(*(bounded(c) for c in to_send)))
-        async with self.store.transaction() as tx:
-            await tx.record_outcomes(outcomes)
-            await tx.fallback_to_sms(_sms_fallbacks(claimed, outcomes), self.clock.now())
-        self.dispatched += sum(1 for o in outcomes if o.status == "sent")
+        self._unrecorded = (claimed, held + await self._send_all(to_send))
         return len(claimed)
+
+    async def _send_all(self, rows: Sequence[Claimed]) -> list[Outcome]:
+        """Send rows, `concurrency` at a time, by that many workers (not a task per row); outcomes in order."""
+        outcomes: dict[int, Outcome] = {}
+        todo = iter(enumerate(rows))
+
+        async def worker() -> None:
+            for n, c in todo:
+                outcomes[n] = await self._send_one(c)
+
+        await asyncio.gather(*(worker() for _ in range(min(self.cfg.concurrency, len(rows)))))
+        return [outcomes[n] for n in range(len(rows))]
+
+    async def _record(self, tx: Tx) -> None:
+        """Write the outcomes of the last round's sends (and the SMS fall-backs) in `tx`, if any."""
+        if self._unrecorded is None:
+            return
+        claimed, outcomes = self._unrecorded
+        await tx.record_outcomes(outcomes)
+        await tx.fallback_to_sms(_sms_fallbacks(claimed, outcomes), self.clock.now())
+
+    def _recorded(self) -> None:
+        """The transaction that wrote `_unrecorded` committed."""
+        if self._unrecorded is not None:
+            self.dispatched += sum(1 for o in self._unrecorded[1] if o.status == "sent")
+        self._unrecorded = None
 
     async def _apply_caps(self, claimed: Sequence[Claimed], now: datetime) -> tuple[list[Outcome], list[Claimed]]:
         """Hold back bulk messages to recipients over their hourly or daily cap."""
@@ -238,7 +274,8 @@ class Outbox:
         name = route[min(c.route_index, len(route) - 1)]
         gateway = self.router.gateway(name)
         text = wording.render(c.template_key, c.params, c.channel)
-        shown = wording.render_for_record(c.template_key, c.params, c.channel)   # one-time codes masked
+        shown = (wording.render_for_record(c.template_key, c.params, c.channel)   # one-time codes masked
+                 if wording.TEMPLATES[c.template_key].secret else text)
         caps = gateway.capabilities()
         await self.router.limiter(name).acquire()
         sms = OutboundSms(c.id, c.address, c.template_key, c.params, text, c.idem_key)
@@ -271,16 +308,22 @@ class Outbox:
         await self.recover()
         housekeeping_due = 0.0
         loop = asyncio.get_running_loop()
-        while not stop.is_set():
-            try:
-                if loop.time() >= housekeeping_due:
-                    await self.housekeeping()
-                    housekeeping_due = loop.time() + 30
-                if await self.dispatch_once():
-                    continue
-            except Exception:
-                log.exception("outbox dispatcher round failed; retrying")
-            await wait_for_work(self._wake, stop, self.cfg.poll_seconds)
+        try:
+            while not stop.is_set():
+                try:
+                    if loop.time() >= housekeeping_due:
+                        await self.housekeeping()
+                        housekeeping_due = loop.time() + 30
+                    if await self._round():
+                        continue
+                except Exception:
+                    log.exception("outbox dispatcher round failed; retrying")
+                await wait_for_work(self._wake, stop, self.cfg.poll_seconds)
+        finally:
+            if self._unrecorded is not None:   # the last round's outcomes, before the store closes
+                async with self.store.transaction() as tx:
+                    await self._record(tx)
+                self._recorded()
 
     async def drain(self, max_rounds: int = 10_000) -> int:
         """Dispatch until nothing is due (tests, replays, benchmarks); return rows handled."""

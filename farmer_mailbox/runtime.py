@@ -26,6 +26,7 @@ from farmer_mailbox.market.core import Market
 from farmer_mailbox.outbox import Outbox
 from farmer_mailbox.regions import RegionTree
 from farmer_mailbox.services import Services, open_services
+from farmer_mailbox.text.segment import default_segmenter
 from gateways import Gateway
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,8 @@ class Runtime:
             alerts = AlertSystem.build(services, client, router=router, wake=outbox.wake, env=env)
             market = Market(services, outbox)
             await market.book.rebuild(services.store)
+            if workers:   # load the word lists now, not while the first messages wait (about a second)
+                await asyncio.to_thread(default_segmenter)
         except BaseException:
             await client.aclose()
             await services.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from string import Formatter
 
 
@@ -268,6 +269,8 @@ def render(key: str, params: Mapping[str, str], channel: str = "sms") -> str:
 def render_for_record(key: str, params: Mapping[str, str], channel: str = "sms") -> str:
     """Render a template as the message record keeps it: secret params (codes) masked."""
     secret = TEMPLATES[key].secret
+    if not secret:
+        return render(key, params, channel)
     return render(key, {k: "******" if k in secret else v for k, v in params.items()}, channel)
 
 
@@ -343,4 +346,10 @@ def text_of(key: str, channel: str = "sms") -> str:
 
 def template_fields(key: str, channel: str = "sms") -> frozenset[str]:
     """The `{fields}` a template's text uses (what its params must provide)."""
-    return frozenset(name for _, name, _, _ in Formatter().parse(text_of(key, channel)) if name)
+    return _fields(text_of(key, channel))
+
+
+@lru_cache(maxsize=1024)
+def _fields(text: str) -> frozenset[str]:
+    """The `{fields}` of a text, parsed once per text (every queued message checks its template's)."""
+    return frozenset(name for _, name, _, _ in Formatter().parse(text) if name)

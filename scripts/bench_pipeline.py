@@ -4,12 +4,15 @@
 Set-up: a scratch SQLite database with the packaged regions, 100,000 registered users and 200,000
 open postings (bulk-loaded with SQL: set-up is not what is measured). The service runs as its own
 process (`farmer-mailbox serve`, memory gateway, workers on: parse, store, match, replies queued
-and dispatched) and this process posts farmer-style messages to /hooks/mem/inbound, 64 at a time.
+and dispatched) and this process posts farmer-style messages to /hooks/mem/inbound, 64 at a time,
+over keep-alive connections with a bare HTTP/1.1 client (so the bench itself stays light).
 
 Figures: webhook messages per second (first post until every message is processed), webhook ack
-latency p50/p99, end-to-end latency p50/p99 (received until its reply is queued, from the
-database), the bare jieba rate on the same messages (baseline), and the matching latency at
-1,000,000 postings (scripts/bench_matching.py, run alongside). Last line: one JSON object.
+latency p50/p99, the service's CPU seconds per message and the outbox backlog left when the last
+message was processed, the rate counting until every reply and notice was handed to the gateway
+(the outbox drained) and the CPU per message by then, end-to-end latency p50/p99 (received until
+its reply is queued, from the database), the bare jieba rate on the same messages (baseline), and
+the matching latency at 1,000,000 postings (scripts/bench_matching.py, run alongside). Last line: one JSON object.
 Targets: >= 2,000 messages/s; matching p99 < 5 ms.
 """
 
@@ -20,6 +23,8 @@ import asyncio
 import json
 import os
 import random
+import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -29,8 +34,6 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,6 +54,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--matching-postings", type=int, default=1_000_000,
                         help="postings for the matching latency run (0 skips it)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="sample the service with py-spy (on PATH, or $PY_SPY) into this file (raw stacks)")
     return parser.parse_args(argv)
 
 
@@ -136,39 +141,88 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-async def wait_ready(url: str, timeout: float = 120.0) -> float:
+async def _request(host: str, port: int, method: str, path: str, body: bytes = b"",
+                   conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None,
+                   ) -> tuple[int, tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+    """One HTTP/1.1 request on a keep-alive connection (opened if `conn` is None); (status, conn).
+
+    A bare client on purpose: a full one (httpx) costs the bench process more CPU per request
+    than the service spends on it, and on a small machine the two share the cores.
+    """
+    reader, writer = conn or await asyncio.open_connection(host, port)
+    head = (f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    writer.write(head + body)
+    status_line = await reader.readline()
+    if not status_line:
+        raise ConnectionError("the service closed the connection")
+    status = int(status_line.split()[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value)
+    if length:
+        await reader.readexactly(length)
+    return status, (reader, writer)
+
+
+async def wait_ready(host: str, port: int, timeout: float = 120.0) -> float:
     started = time.monotonic()
-    async with httpx.AsyncClient() as client:
-        while time.monotonic() - started < timeout:
-            try:
-                if (await client.get(url)).status_code == 200:
-                    return time.monotonic() - started
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
+    while time.monotonic() - started < timeout:
+        try:
+            status, (_, writer) = await _request(host, port, "GET", "/healthz")
+            writer.close()
+            if status == 200:
+                return time.monotonic() - started
+        except OSError:
+            pass
+        await asyncio.sleep(0.2)
     raise TimeoutError("the service did not come up")
 
 
-async def fire(base: str, batch: list[tuple[str, str]]) -> list[float]:
+async def fire(host: str, port: int, batch: list[tuple[str, str]]) -> list[float]:
     """Post every message to the webhook, CONCURRENCY at a time; return ack latencies (ms)."""
     latencies: list[float] = []
-    queue: asyncio.Queue[tuple[int, str, str]] = asyncio.Queue()
-    for n, (phone, text) in enumerate(batch):
-        queue.put_nowait((n, phone, text))
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-        async def worker() -> None:
-            while not queue.empty():
-                n, phone, text = queue.get_nowait()
-                body = json.dumps([{"id": f"bench-{n}", "from": phone, "text": text}], ensure_ascii=False)
-                started = time.perf_counter()
-                answer = await client.post(f"{base}/hooks/mem/inbound", content=body.encode(),
-                                           headers={"Content-Type": "application/json"})
-                latencies.append((time.perf_counter() - started) * 1000)
-                answer.raise_for_status()
+    bodies = [json.dumps([{"id": f"bench-{n}", "from": phone, "text": text}], ensure_ascii=False).encode()
+              for n, (phone, text) in enumerate(batch)]
+    queue = iter(bodies)
 
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    async def worker() -> None:
+        conn = None
+        for body in queue:
+            started = time.perf_counter()
+            status, conn = await _request(host, port, "POST", "/hooks/mem/inbound", body, conn)
+            latencies.append((time.perf_counter() - started) * 1000)
+            if status != 200:
+                raise RuntimeError(f"webhook answered {status}")
+        if conn is not None:
+            conn[1].close()
+
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
     return latencies
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def outbox_backlog(database: Path) -> int:
+    """Outbox rows not yet handed to a gateway (queued, errored, sending)."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        return int(db.execute("SELECT COUNT(*) FROM outbox WHERE status IN ('queued', 'errored', 'sending')")
+                   .fetchone()[0])
+
+
+def start_profiler(pid: int, out: Path | None) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling the service (non-blocking, raw collapsed stacks), or None without `out`."""
+    if out is None:
+        return None
+    spy = os.environ.get("PY_SPY") or shutil.which("py-spy") or "py-spy"
+    return subprocess.Popen([spy, "record", "--nonblocking", "--format", "raw", "--rate", "200",
+                             "-o", str(out), "-p", str(pid)], stdout=subprocess.DEVNULL)
 
 
 def pending(database: Path) -> int:
@@ -222,15 +276,26 @@ async def main(argv: Sequence[str] | None = None) -> None:
         server = subprocess.Popen([sys.executable, "-m", "farmer_mailbox", "--config", str(config), "serve",
                                    "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL)
         try:
-            base = f"http://127.0.0.1:{port}"
-            ready = await wait_ready(f"{base}/healthz")
+            host = "127.0.0.1"
+            ready = await wait_ready(host, port)
             print(f"service up in {ready:.1f} s (index of {args.postings:,} postings built at start)", flush=True)
+            spy = start_profiler(server.pid, args.profile)
+            cpu0 = cpu_seconds(server.pid)
             t0 = time.perf_counter()
-            acks = await fire(base, batch)
+            acks = await fire(host, port, batch)
             acked = time.perf_counter() - t0
             while pending(database):
                 await asyncio.sleep(0.05)
             elapsed = time.perf_counter() - t0
+            cpu = cpu_seconds(server.pid) - cpu0
+            backlog = outbox_backlog(database)
+            while outbox_backlog(database) and time.perf_counter() - t0 < elapsed * 10 + 60:
+                await asyncio.sleep(0.1)
+            drained = time.perf_counter() - t0
+            cpu_drained = cpu_seconds(server.pid) - cpu0
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=60)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -238,6 +303,11 @@ async def main(argv: Sequence[str] | None = None) -> None:
     rate = args.messages / elapsed
     print(f"webhook: {args.messages:,} messages in {elapsed:.2f} s = {rate:,.0f} msg/s processed "
           f"(acked at {args.messages / acked:,.0f} msg/s)")
+    print(f"  service CPU {cpu:.1f} s = {cpu / args.messages * 1000:.2f} ms per message; outbox backlog "
+          f"{backlog:,} rows when the last message was processed")
+    print(f"  every reply and notice handed to the gateway after {drained:.2f} s = "
+          f"{args.messages / drained:,.0f} msg/s "
+          f"(service CPU {cpu_drained / args.messages * 1000:.2f} ms per message, outbox included)")
     print(f"  ack latency p50 {percentile(acks, 0.5):.1f} ms, p99 {percentile(acks, 0.99):.1f} ms")
     print(f"  end-to-end (received -> reply queued) p50 {percentile(e2e, 0.5):.1f} ms, "
           f"p99 {percentile(e2e, 0.99):.1f} ms over {len(e2e):,} messages")
@@ -249,6 +319,9 @@ async def main(argv: Sequence[str] | None = None) -> None:
     figures = {
         "users": args.users, "postings": args.postings, "messages": args.messages,
         "webhook_msgs_per_s": round(rate, 1), "acked_msgs_per_s": round(args.messages / acked, 1),
+        "server_cpu_ms_per_msg": round(cpu / args.messages * 1000, 3), "outbox_backlog": backlog,
+        "dispatched_msgs_per_s": round(args.messages / drained, 1),
+        "server_cpu_ms_per_msg_with_outbox": round(cpu_drained / args.messages * 1000, 3),
         "ack_p50_ms": round(percentile(acks, 0.5), 2), "ack_p99_ms": round(percentile(acks, 0.99), 2),
         "e2e_p50_ms": round(percentile(e2e, 0.5), 2), "e2e_p99_ms": round(percentile(e2e, 0.99), 2),
         "bare_jieba_msgs_per_s": round(jieba_rate, 1), "matching": matching,

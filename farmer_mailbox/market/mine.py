@@ -132,12 +132,17 @@ async def prices(market: Market, reads: Reads, reply: Reply, user: User, product
         return
     product = products[0]
     since = market.now() - timedelta(days=market.cfg.price_days)
+    widest = subtree_bounds(user.village_code, min(digits for _, digits in AREAS))
+    samples = await reads.price_samples(product, *widest, since)   # one scan, sorted into the areas in one pass
+    areas: list[tuple[tuple[str, str], dict[str, list[tuple[float, str]]]]] = [
+        (subtree_bounds(user.village_code, digits), {"sell": [], "buy": []}) for _, digits in AREAS]
+    for side, region, price, unit in samples:
+        for (low, high), sides in areas:
+            if low <= region < high:
+                sides[side].append((price, unit))
     parts = []
-    for label, digits in AREAS:
-        low, high = subtree_bounds(user.village_code, digits)
-        sell = summarise(await reads.price_samples(product, "sell", low, high, since))
-        buy = summarise(await reads.price_samples(product, "buy", low, high, since))
-        part = area_part(fragment(label), sell, buy)
+    for (label, _), (_, sides) in zip(AREAS, areas, strict=True):
+        part = area_part(fragment(label), summarise(sides["sell"]), summarise(sides["buy"]))
         if part:
             parts.append(part)
     if not parts:

@@ -130,7 +130,7 @@ async def match_and_notify(market: Market, tx: Tx, reply: Reply, poster: User,
     now = market.now()
     found = [FoundMatch(m.posting.id, m.posting.user_id, m.posting.product, m.distance) for m in stored]
     settled = await tx.settle_matches(row.id, row.side, poster.id, found, cfg.list_size, cfg.notify_limit,
-                                      market.day(now), cfg.match_sms_per_day, now, more=more)
+                                      market.day(now), cfg.match_sms_per_day, now, more=more, product=row.product)
     if settled.notices:
         params = {"what": what(described(row)), "place": market.place(row.region_code)}
         for notice in settled.notices:

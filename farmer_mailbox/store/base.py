@@ -37,6 +37,15 @@ class SqlBase:
             return self._sync.execute(sql, params).fetchall()
         return list(await self._conn.execute_fetchall(sql, params))
 
+    async def _tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Like `_all`, as plain tuples (for many rows: building a Row per row costs as much again)."""
+        if self._sync is not None:
+            cursor = self._sync.cursor()
+            cursor.row_factory = None
+            rows: list[tuple[Any, ...]] = cursor.execute(sql, params).fetchall()
+            return rows
+        return [tuple(r) for r in await self._conn.execute_fetchall(sql, params)]
+
     async def _value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self._one(sql, params)
         return row[0] if row is not None else None

@@ -6,7 +6,7 @@ their own ("序号"): numbers grow per user and are never reused, so "LX 3" keep
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from datetime import datetime
 
 from farmer_mailbox.clock import to_db
@@ -74,15 +74,19 @@ class MatchWrites(SqlBase):
         """The number a user sees for a match: the one given before, else the next free one."""
         return (await self._refs([(user_id, match_id)], to_db(at)))[(user_id, match_id)]
 
-    async def _refs(self, wanted: list[tuple[int, int]], stamp: str) -> dict[tuple[int, int], int]:
-        """The numbers users see for matches: existing ones, else the next free per user, in `wanted` order."""
+    async def _refs(self, wanted: list[tuple[int, int]], stamp: str,
+                    fresh: Set[int] = frozenset()) -> dict[tuple[int, int], int]:
+        """The numbers users see for matches: existing ones, else the next free per user, in `wanted` order.
+
+        `fresh`: matches stored just now, which nobody has a number for (not looked up).
+        """
         if not wanted:
             return {}
         users = sorted({u for u, _ in wanted})
-        matches = sorted({m for _, m in wanted})
+        matches = sorted({m for _, m in wanted if m not in fresh})
         refs = {(r[0], r[1]): r[2] for r in await self._all(
             f"SELECT user_id, match_id, n FROM match_refs WHERE user_id IN ({marks(users)}) "
-            f"AND match_id IN ({marks(matches)})", (*users, *matches))}
+            f"AND match_id IN ({marks(matches)})", (*users, *matches))} if matches else {}
         top = {r[0]: r[1] for r in await self._all(
             f"SELECT user_id, MAX(n) FROM match_refs WHERE user_id IN ({marks(users)}) GROUP BY user_id", users)}
         new = []

@@ -25,7 +25,7 @@ class NoticeReads(SqlBase):
             "SELECT COUNT(*) FROM match_notices WHERE user_id = ? AND day = ? AND sent = 1", (user_id, day)))
 
     async def folded_notices(self, day: str) -> list[tuple[int, int]]:
-        """(user id, how many) of match notices folded by the caps on a local day."""
+        """(user id, how many) of match notices folded by the caps on a local day (a scan: tests, diagnostics)."""
         rows = await self._all(
             "SELECT user_id, COUNT(*) FROM match_notices WHERE day = ? AND sent = 0 GROUP BY user_id", (day,))
         return [(r[0], r[1]) for r in rows]

@@ -19,6 +19,10 @@ from farmer_mailbox.store.sql_record import NewRecord, RecordWrites
 ACTIVE = ("queued", "errored")
 FINAL = ("delivered", "failed", "expired", "cancelled")
 _RANK = {"sent": 1, "delivered": 2, "failed": 2}
+# Encoders built once (json.dumps with options builds one per call): params of every queued row,
+# the record's detail of every sent one.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_DETAIL = json.JSONEncoder(ensure_ascii=False)
 
 
 class NewOutbound(NamedTuple):
@@ -45,8 +49,7 @@ class NewOutbound(NamedTuple):
     ref: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Claimed:
+class Claimed(NamedTuple):
     """A row the dispatcher now owns (status `sending`) until it records an outcome."""
 
     id: int
@@ -65,8 +68,7 @@ class Claimed:
     user_status: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What happened to a claimed row; `status` is the row's next state."""
 
     id: int
@@ -132,7 +134,7 @@ def _outbound_params(r: NewOutbound) -> tuple[object, ...]:
 
 
 def _params_json(params: Mapping[str, str]) -> str:
-    return json.dumps(params, ensure_ascii=False, separators=(",", ":")) if params else "{}"
+    return _COMPACT.encode(params) if params else "{}"
 
 
 def _row(r: aiosqlite.Row) -> OutboxRow:
@@ -294,8 +296,8 @@ class OutboxWrites(RecordWrites):
         await self.append_records([
             NewRecord(kind="outbound", channel=o.channel, at=o.at, user_id=o.user_id, address=o.address,
                       text=o.text, gateway=o.gateway or "", external_id=o.external_id or "",
-                      detail=json.dumps({"outbox": o.id, "status": o.status, "segments": o.segments,
-                                         "error": o.error}, ensure_ascii=False))
+                      detail=_DETAIL.encode({"outbox": o.id, "status": o.status, "segments": o.segments,
+                                             "error": o.error}))
             for o in outcomes if o.status in ("sent", "failed")
         ])
         sent = [o for o in outcomes if o.status == "sent" and o.external_id]

@@ -79,16 +79,18 @@ class PostingReads(SqlBase):
         """How many postings are in a state."""
         return int(await self._value("SELECT COUNT(*) FROM postings WHERE status = ?", (status,)))
 
-    async def price_samples(self, product: str, side: str, low: str, high: str,
-                            since: datetime) -> list[tuple[float, str]]:
-        """(price, unit) of recent priced postings of a product in a region code range (not hidden)."""
-        column = "price" if side == "sell" else "COALESCE(price_max, price)"
-        rows = await self._all(
-            f"SELECT {column}, price_unit FROM postings WHERE product = ? AND created_at >= ? AND side = ? "
-            f"AND region_code >= ? AND region_code < ? AND status IN ('open', 'expired', 'cancelled') "
-            f"AND {column} IS NOT NULL AND price_unit IS NOT NULL AND price_unit != '面议'",
-            (product, to_db(since), side, low, high))
-        return [(float(r[0]), str(r[1])) for r in rows]
+    async def price_samples(self, product: str, low: str, high: str,
+                            since: datetime) -> list[tuple[str, str, float, str]]:
+        """(side, region code, price, unit) of recent priced postings of a product in a region code
+        range (not hidden), both sides in one scan of the covering index postings_prices: buyers'
+        then sellers', each in region code order. A buyer's price is its maximum, else its price."""
+        return await self._tuples(   # REAL columns: the prices come back as floats
+            "SELECT side, region_code, CASE side WHEN 'sell' THEN price ELSE COALESCE(price_max, price) END AS p, "
+            "price_unit FROM postings WHERE product = ? AND side IN ('sell', 'buy') AND region_code >= ? "
+            "AND region_code < ? AND created_at >= ? AND status IN ('open', 'expired', 'cancelled') "
+            "AND p IS NOT NULL AND price_unit IS NOT NULL AND price_unit != '面议' "
+            "ORDER BY side, region_code, created_at",
+            (product, low, high, to_db(since)))
 
     async def due_reminders(self, before: datetime, limit: int = 1000) -> list[PostingRow]:
         """Open postings expiring before a time that were not reminded yet."""

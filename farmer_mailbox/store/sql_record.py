@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import aiosqlite
 
-from farmer_mailbox.audit import GENESIS, entry_hash
+from farmer_mailbox.audit import GENESIS, values_hash
 from farmer_mailbox.clock import from_db, to_db
 from farmer_mailbox.models import RecordEntry
 from farmer_mailbox.store.base import SqlBase
@@ -16,9 +16,12 @@ from farmer_mailbox.store.base import SqlBase
 _LOG_COLUMNS = "id, at, kind, channel, user_id, address, text, gateway, external_id, detail, prev_hash, hash"
 
 
-@dataclass(frozen=True, slots=True)
-class NewRecord:
-    """An entry for the message record: a message in or out, or an event such as a registration."""
+class NewRecord(NamedTuple):
+    """An entry for the message record: a message in or out, or an event such as a registration.
+
+    NamedTuples (this, Received): as immutable as a frozen dataclass and several times cheaper to
+    build; every inbound message makes about a dozen.
+    """
 
     kind: str
     channel: str
@@ -31,8 +34,7 @@ class NewRecord:
     detail: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Received:
+class Received(NamedTuple):
     """An inbound message as stored, waiting to be processed."""
 
     id: int
@@ -118,6 +120,14 @@ class RecordReads(SqlBase):
             f"SELECT * FROM inbound WHERE id IN ({marks}) AND status = 'received' ORDER BY id", list(ids))
         return [_received(r) for r in rows]
 
+    async def pending_inbound_ids(self, ids: Sequence[int]) -> set[int]:
+        """Which of the given inbound messages still wait for processing (their ids only)."""
+        if not ids:
+            return set()
+        marks = ",".join("?" * len(ids))
+        return {r[0] for r in await self._all(
+            f"SELECT id FROM inbound WHERE id IN ({marks}) AND status = 'received'", list(ids))}
+
     async def count_pending_inbound(self) -> int:
         """How many inbound messages wait for processing."""
         return int(await self._value("SELECT COUNT(*) FROM inbound WHERE status = 'received'"))
@@ -147,22 +157,18 @@ class RecordWrites(SqlBase):
             return []
         head_id, head_hash = await self._chain_head()
         entries: list[RecordEntry] = []
+        rows: list[tuple[object, ...]] = []
         for new in news:
             head_id += 1
-            fields: dict[str, object] = {
-                "id": head_id, "at": to_db(new.at), "kind": new.kind, "channel": new.channel,
-                "user_id": new.user_id, "address": new.address, "text": new.text, "gateway": new.gateway,
-                "external_id": new.external_id, "detail": new.detail,
-            }
-            digest = entry_hash(head_hash, fields)
+            values = [head_id, to_db(new.at), new.kind, new.channel, new.user_id, new.address, new.text,
+                      new.gateway, new.external_id, new.detail]   # HASHED_FIELDS, in order
+            digest = values_hash(head_hash, values)
             entries.append(RecordEntry(head_id, new.at, new.kind, new.channel, new.user_id, new.address,
                                        new.text, new.gateway, new.external_id, new.detail, head_hash, digest))
+            rows.append((*values, head_hash, digest))
             head_hash = digest
         await self._many(
-            f"INSERT INTO message_log ({_LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(e.id, to_db(e.at), e.kind, e.channel, e.user_id, e.address, e.text, e.gateway, e.external_id,
-              e.detail, e.prev_hash, e.hash) for e in entries],
-        )
+            f"INSERT INTO message_log ({_LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         await self._exec("INSERT INTO record_head (one, id, hash) VALUES (1, ?, ?) "
                          "ON CONFLICT (one) DO UPDATE SET id = excluded.id, hash = excluded.hash",
                          (head_id, head_hash))

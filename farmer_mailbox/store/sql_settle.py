@@ -22,40 +22,52 @@ class SettleWrites(MatchWrites, NoticeWrites):
 
     async def settle_matches(self, posting_id: int, side: str, poster_id: int, found: Sequence[FoundMatch],
                              listed: int, notify: int, day: str, cap: int, at: datetime,
-                             more: bool = False) -> SettledMatches:
+                             more: bool = False, product: str | None = None) -> SettledMatches:
         """Store a new posting's matches (best first); number the poster's, record and pick the notices.
 
-        `more`: the engine found more matches than `found` holds (the farmer is shown "N+").
+        `more`: the engine found more matches than `found` holds (the farmer is shown "N+");
+        `product`: the posting's product when the caller has it (else it is read).
         """
         if more:
             await self._exec("UPDATE postings SET more_matches = 1 WHERE id = ?", (posting_id,))
         if not found:
             return SettledMatches([], [])
         stamp = to_db(at)
-        match_of = await self._store_matches(posting_id, side, found, stamp)
+        match_of, fresh = await self._store_matches(posting_id, side, found, stamp)
         users = await self._active_phones(sorted({f.user_id for f in found}))
-        seller_product = None if side == "buy" else await self._value(
+        seller_product = None if side == "buy" else product or await self._value(
             "SELECT product FROM postings WHERE id = ?", (posting_id,))
         notices = await self._new_notices(poster_id, [f for f in found if f.user_id in users], match_of, day, cap,
                                           notify, seller_product)
         wanted = [(poster_id, match_of[f.posting_id]) for f in found[:listed]]
         wanted += [(f.user_id, match_of[f.posting_id]) for f in notices]
-        refs = await self._refs(wanted, stamp)
+        refs = await self._refs(wanted, stamp, fresh)
         return SettledMatches(
             poster_refs=[(refs[(poster_id, match_of[f.posting_id])], f.posting_id) for f in found[:listed]],
             notices=[Notice(f.user_id, users[f.user_id], f.posting_id, refs[(f.user_id, match_of[f.posting_id])])
                      for f in notices])
 
     async def _store_matches(self, posting_id: int, side: str, found: Sequence[FoundMatch],
-                             stamp: str) -> dict[int, int]:
-        """Insert the matches (once per pair of postings); return match id by other posting id."""
+                             stamp: str) -> tuple[dict[int, int], set[int]]:
+        """Insert the matches (once per pair of postings); return match id by other posting id, and
+        the ids of the matches inserted now (nobody has a number for those yet).
+
+        One statement inserts them all and returns the new ids; only pairs stored before (a posting
+        matched again) are looked up.
+        """
         pairs = [(posting_id, f.posting_id) if side == "buy" else (f.posting_id, posting_id) for f in found]
-        await self._many("INSERT OR IGNORE INTO matches (buy_id, sell_id, distance, created_at) VALUES (?,?,?,?)",
-                         [(b, s, f.distance, stamp) for (b, s), f in zip(pairs, found, strict=True)])
         own, other = ("buy_id", "sell_id") if side == "buy" else ("sell_id", "buy_id")
-        ids = [f.posting_id for f in found]
-        return {r[1]: r[0] for r in await self._all(
-            f"SELECT id, {other} FROM matches WHERE {own} = ? AND {other} IN ({marks(ids)})", (posting_id, *ids))}
+        inserted = await self._all(
+            f"INSERT OR IGNORE INTO matches (buy_id, sell_id, distance, created_at) VALUES "
+            f"{','.join(['(?,?,?,?)'] * len(found))} RETURNING id, {other}",
+            [v for (b, s), f in zip(pairs, found, strict=True) for v in (b, s, f.distance, stamp)])
+        match_of = {r[1]: r[0] for r in inserted}
+        fresh = set(match_of.values())
+        ids = [f.posting_id for f in found if f.posting_id not in match_of]
+        if ids:
+            match_of.update((r[1], r[0]) for r in await self._all(
+                f"SELECT id, {other} FROM matches WHERE {own} = ? AND {other} IN ({marks(ids)})", (posting_id, *ids)))
+        return match_of, fresh
 
     async def _active_phones(self, user_ids: list[int]) -> dict[int, str]:
         """Phone by user id, for the users who may be told things (active)."""

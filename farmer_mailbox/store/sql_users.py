@@ -75,6 +75,23 @@ class UserReads(SqlBase):
         """One user by 11-digit mobile number."""
         return await self._user_where("phone = ?", (phone,))
 
+    async def user_id_by_phone(self, phone: str) -> int | None:
+        """The id of the user with this 11-digit mobile number, if any (no other column read)."""
+        found = await self._value("SELECT id FROM users WHERE phone = ?", (phone,))
+        return int(found) if found is not None else None
+
+    async def users_by_phones(self, phones: Sequence[str]) -> dict[str, User]:
+        """The users with these 11-digit mobile numbers, by number (one query; unknown ones left out)."""
+        wanted = sorted(set(phones))
+        if not wanted:
+            return {}
+        rows = await self._all(
+            f"SELECT {_USER_COLUMNS}, (SELECT group_concat(product, char(31)) FROM (SELECT product FROM "
+            f"user_interests WHERE user_id = users.id ORDER BY product)) AS interest_list FROM users "
+            f"WHERE phone IN ({','.join('?' * len(wanted))})", wanted)
+        return {r["phone"]: _user(r, tuple(r["interest_list"].split("\x1f")) if r["interest_list"] else ())
+                for r in rows}
+
     async def user_by_id_hash(self, id_hash: str) -> User | None:
         """One user by the keyed hash of their ID number."""
         return await self._user_where("id_hash = ?", (id_hash,))
