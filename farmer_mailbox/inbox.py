@@ -167,12 +167,14 @@ class Inbox:
         The writer lock alone does not do it: statements run inline, so while the processor has
         work it takes the free lock again without ever yielding, and webhooks that arrived are
         not even read. Yield once (they are read and start their group commit), then wait for
-        that commit: their providers are waiting for the answer, the processor is not.
+        that commit: their providers are waiting for the answer, the processor is not. The
+        wait is capped at TX_BUDGET: under a steady stream of webhooks the flusher never ends,
+        and the processor must still get its turn.
         """
         await asyncio.sleep(0)
         flusher = self._flusher
         if flusher is not None and not flusher.done():
-            await asyncio.wait([flusher])
+            await asyncio.wait([flusher], timeout=TX_BUDGET)
 
     async def _prepare(self, msg: Received, known: Mapping[tuple[str, str], User | None]) -> Prepared | None:
         try:

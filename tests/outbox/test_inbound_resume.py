@@ -70,3 +70,38 @@ async def test_a_duplicate_of_the_committed_message_is_not_answered_twice(
             assert len(sms.sent) == 1
         finally:
             await runtime.stop()
+
+
+async def test_a_steady_stream_of_webhooks_does_not_starve_processing(
+        db_path: Path, clock: ManualClock, region_tree: RegionTree) -> None:
+    """Webhooks go first between processing transactions, but the processor still gets its turn
+    while webhooks never stop arriving (the group commit then never runs dry)."""
+    from gateways import InboundSms
+
+    async with httpx.AsyncClient() as client:
+        sms = MemoryGateway(GatewaySettings("mem", "memory", {}), client)
+        runtime = await Runtime.start(make_config(db_path), gateways={"mem": sms}, clock=clock, env=TEST_ENV,
+                                      tree=region_tree)
+        stop = asyncio.Event()
+        sent = 0
+
+        async def provider(n: int) -> None:
+            nonlocal sent
+            while not stop.is_set():
+                sent += 1
+                await runtime.inbox.receive("mem", "sms", [InboundSms(f"137{n:04d}{sent:04d}", "帮助",
+                                                                      f"flood-{n}-{sent}", clock.now())])
+
+        try:
+            await load_demo(runtime.services.accounts)
+            providers = [asyncio.create_task(provider(n)) for n in range(16)]
+            for _ in range(300):
+                if runtime.inbox.processed >= 50:
+                    break
+                await asyncio.sleep(0.02)
+            stop.set()
+            await asyncio.gather(*providers)
+            assert sent > 100, "the flood never got going"
+            assert runtime.inbox.processed >= 50, f"{runtime.inbox.processed} processed while {sent} arrived"
+        finally:
+            await runtime.stop()
