@@ -189,9 +189,14 @@ class Outbox:
         """
         now = self.clock.now()
         lease = now + timedelta(seconds=self.cfg.lease_seconds)
-        async with self.store.transaction() as tx:
-            await self._record(tx)
-            claimed = await tx.claim(now, lease, self.router.claim_size(self.cfg.batch_size), self.quiet.contains(now))
+        try:
+            async with self.store.transaction() as tx:
+                await self._record(tx)
+                claimed = await tx.claim(now, lease, self.router.claim_size(self.cfg.batch_size),
+                                         self.quiet.contains(now))
+        except Exception:
+            await self._record_alone()   # whichever half failed, the outcomes must not block every round
+            raise
         self._recorded()
         if not claimed:
             return 0
@@ -218,6 +223,21 @@ class Outbox:
         claimed, outcomes = self._unrecorded
         await tx.record_outcomes(outcomes)
         await tx.fallback_to_sms(_sms_fallbacks(claimed, outcomes), self.clock.now())
+
+    async def _record_alone(self) -> None:
+        """Record held outcomes in a transaction of their own; if even that fails, let them go
+        (their rows stay `sending` and are sent again once their lease runs out)."""
+        if self._unrecorded is None:
+            return
+        try:
+            async with self.store.transaction() as tx:
+                await self._record(tx)
+        except Exception:
+            log.exception("outcomes of %d sends could not be recorded; they go again after their lease",
+                          len(self._unrecorded[1]))
+            self._unrecorded = None
+            return
+        self._recorded()
 
     def _recorded(self) -> None:
         """The transaction that wrote `_unrecorded` committed."""
@@ -320,10 +340,7 @@ class Outbox:
                     log.exception("outbox dispatcher round failed; retrying")
                 await wait_for_work(self._wake, stop, self.cfg.poll_seconds)
         finally:
-            if self._unrecorded is not None:   # the last round's outcomes, before the store closes
-                async with self.store.transaction() as tx:
-                    await self._record(tx)
-                self._recorded()
+            await self._record_alone()   # the last round's outcomes, before the store closes
 
     async def drain(self, max_rounds: int = 10_000) -> int:
         """Dispatch until nothing is due (tests, replays, benchmarks); return rows handled."""
