@@ -126,6 +126,7 @@ def messages(rnd: random.Random, count: int, names: list[str], phones: list[str]
 def write_config(path: Path, database: Path) -> None:
     path.write_text(
         f'[service]\ndatabase = "{database}"\ndemo = true\nlog_level = "WARNING"\n'
+        '[outbox]\nquiet_start = "00:00"\nquiet_end = "00:00"\n'   # no quiet hours: the drain must not wait for 07:00
         '[gateways.mem]\ntype = "memory"\n'
         '[routes]\nreplies = ["mem"]\nmatches = ["mem"]\nalerts = ["mem"]\n', encoding="utf-8")
 
@@ -292,6 +293,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
             while outbox_backlog(database) and time.perf_counter() - t0 < elapsed * 10 + 60:
                 await asyncio.sleep(0.1)
             drained = time.perf_counter() - t0
+            left = outbox_backlog(database)
             cpu_drained = cpu_seconds(server.pid) - cpu0
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
@@ -305,9 +307,13 @@ async def main(argv: Sequence[str] | None = None) -> None:
           f"(acked at {args.messages / acked:,.0f} msg/s)")
     print(f"  service CPU {cpu:.1f} s = {cpu / args.messages * 1000:.2f} ms per message; outbox backlog "
           f"{backlog:,} rows when the last message was processed")
-    print(f"  every reply and notice handed to the gateway after {drained:.2f} s = "
-          f"{args.messages / drained:,.0f} msg/s "
-          f"(service CPU {cpu_drained / args.messages * 1000:.2f} ms per message, outbox included)")
+    if left:
+        print(f"  the outbox was NOT drained: {left:,} rows still waiting after {drained:.2f} s "
+              "(dispatched_msgs_per_s is a floor)")
+    else:
+        print(f"  every reply and notice handed to the gateway after {drained:.2f} s = "
+              f"{args.messages / drained:,.0f} msg/s "
+              f"(service CPU {cpu_drained / args.messages * 1000:.2f} ms per message, outbox included)")
     print(f"  ack latency p50 {percentile(acks, 0.5):.1f} ms, p99 {percentile(acks, 0.99):.1f} ms")
     print(f"  end-to-end (received -> reply queued) p50 {percentile(e2e, 0.5):.1f} ms, "
           f"p99 {percentile(e2e, 0.99):.1f} ms over {len(e2e):,} messages")
@@ -320,7 +326,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
         "users": args.users, "postings": args.postings, "messages": args.messages,
         "webhook_msgs_per_s": round(rate, 1), "acked_msgs_per_s": round(args.messages / acked, 1),
         "server_cpu_ms_per_msg": round(cpu / args.messages * 1000, 3), "outbox_backlog": backlog,
-        "dispatched_msgs_per_s": round(args.messages / drained, 1),
+        "dispatched_msgs_per_s": round(args.messages / drained, 1), "outbox_drained": not left,
         "server_cpu_ms_per_msg_with_outbox": round(cpu_drained / args.messages * 1000, 3),
         "ack_p50_ms": round(percentile(acks, 0.5), 2), "ack_p99_ms": round(percentile(acks, 0.99), 2),
         "e2e_p50_ms": round(percentile(e2e, 0.5), 2), "e2e_p99_ms": round(percentile(e2e, 0.99), 2),
