@@ -47,18 +47,24 @@ def _user(row: aiosqlite.Row, interests: tuple[str, ...]) -> User:
     )
 
 
+# A user's row with the products they follow, sorted, joined by U+001F (one query, no second trip).
+_USERS_WITH_INTERESTS = (
+    f"SELECT {_USER_COLUMNS}, (SELECT group_concat(product, char(31)) FROM (SELECT product FROM "
+    "user_interests WHERE user_id = users.id ORDER BY product)) AS interest_list FROM users"
+)
+
+
+def _user_with_interests(row: aiosqlite.Row) -> User:
+    listed = row["interest_list"]
+    return _user(row, tuple(listed.split("\x1f")) if listed else ())
+
+
 class UserReads(SqlBase):
     """User, liaison point and token queries."""
 
     async def _user_where(self, where: str, params: Sequence[object]) -> User | None:
-        row = await self._one(
-            f"SELECT {_USER_COLUMNS}, (SELECT group_concat(product, char(31)) FROM (SELECT product FROM "
-            f"user_interests WHERE user_id = users.id ORDER BY product)) AS interest_list FROM users WHERE {where}",
-            params)
-        if row is None:
-            return None
-        listed = row["interest_list"]
-        return _user(row, tuple(listed.split("\x1f")) if listed else ())
+        row = await self._one(f"{_USERS_WITH_INTERESTS} WHERE {where}", params)
+        return None if row is None else _user_with_interests(row)
 
     async def interests_of(self, user_id: int) -> tuple[str, ...]:
         """The products a user follows, sorted."""
@@ -85,12 +91,8 @@ class UserReads(SqlBase):
         wanted = sorted(set(phones))
         if not wanted:
             return {}
-        rows = await self._all(
-            f"SELECT {_USER_COLUMNS}, (SELECT group_concat(product, char(31)) FROM (SELECT product FROM "
-            f"user_interests WHERE user_id = users.id ORDER BY product)) AS interest_list FROM users "
-            f"WHERE phone IN ({','.join('?' * len(wanted))})", wanted)
-        return {r["phone"]: _user(r, tuple(r["interest_list"].split("\x1f")) if r["interest_list"] else ())
-                for r in rows}
+        rows = await self._all(f"{_USERS_WITH_INTERESTS} WHERE phone IN ({','.join('?' * len(wanted))})", wanted)
+        return {r["phone"]: _user_with_interests(r) for r in rows}
 
     async def user_by_id_hash(self, id_hash: str) -> User | None:
         """One user by the keyed hash of their ID number."""
