@@ -41,7 +41,11 @@ sys.path.insert(0, str(ROOT))
 from farmer_mailbox.clock import from_db, to_db  # noqa: E402
 from farmer_mailbox.config import build_config  # noqa: E402
 from farmer_mailbox.services import open_services  # noqa: E402
+from farmer_mailbox.text import parse  # noqa: E402
 from farmer_mailbox.text.lexicon import load_lexicon  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from pipeline_floor import FLOOR_BATCH, floor_rate, rows_per_message  # noqa: E402
 
 CONCURRENCY = 64
 
@@ -56,6 +60,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", type=Path, default=None,
                         help="sample the service with py-spy (on PATH, or $PY_SPY) into this file (raw stacks)")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="copy the database here afterwards, to look at what the run wrote")
     return parser.parse_args(argv)
 
 
@@ -249,6 +255,34 @@ def bare_jieba_rate(texts: list[str]) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
+def parser_rate(texts: list[str]) -> float:
+    """Our parser on the same messages (no place lookup: a little kinder than the service's)."""
+    parse(texts[0])
+    started = time.perf_counter()
+    for text in texts:
+        parse(text)
+    return len(texts) / (time.perf_counter() - started)
+
+
+async def bare_http_rate(batch: list[tuple[str, str]]) -> float:
+    """The same client against a web server that stores nothing (pipeline_floor.bare_webhook): msg/s."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "pipeline_floor.py"), str(port)])
+    try:
+        await wait_ready("127.0.0.1", port)
+        started = time.perf_counter()
+        await fire("127.0.0.1", port, batch)
+        return len(batch) / (time.perf_counter() - started)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def ceiling(parts_ms: dict[str, float]) -> float:
+    """Messages per second of one core doing nothing but these parts, one after another."""
+    return 1000 / sum(parts_ms.values())
+
+
 def matching_run(postings: int) -> dict[str, object]:
     if postings <= 0:
         return {}
@@ -302,6 +336,13 @@ async def main(argv: Sequence[str] | None = None) -> None:
             server.terminate()
             server.wait(timeout=30)
         e2e = end_to_end_ms(database)
+        per = rows_per_message(database, args.messages)
+        scratch, floor_messages = Path(tmp) / "floor.sqlite3", min(args.messages, 4000)
+        floor_queued = floor_rate(database, scratch, floor_messages, per, dispatch=False)
+        floor_sent = floor_rate(database, scratch, floor_messages, per, dispatch=True)
+        if args.keep is not None:
+            with sqlite3.connect(database) as src, sqlite3.connect(args.keep) as dst:
+                src.backup(dst)
     rate = args.messages / elapsed
     print(f"webhook: {args.messages:,} messages in {elapsed:.2f} s = {rate:,.0f} msg/s processed "
           f"(acked at {args.messages / acked:,.0f} msg/s)")
@@ -319,9 +360,24 @@ async def main(argv: Sequence[str] | None = None) -> None:
           f"p99 {percentile(e2e, 0.99):.1f} ms over {len(e2e):,} messages")
     jieba_rate = bare_jieba_rate([t for _, t in batch])
     print(f"baseline: bare jieba.lcut on the same messages {jieba_rate:,.0f} msg/s")
+    parse_rate = parser_rate([t for _, t in batch])
+    print(f"baseline: our parser on the same messages {parse_rate:,.0f} msg/s")
+    http_rate = await bare_http_rate(batch)
+    print(f"baseline: the same client against an aiohttp server that stores nothing {http_rate:,.0f} msg/s")
+    print(f"floor: the {per.row_count():.0f} rows the run wrote per message (matches {per.matches:.1f}, notices "
+          f"{per.notices:.1f}, LX numbers {per.refs:.1f}, outbox {per.outbox:.1f}), by bare sqlite3, "
+          f"{FLOOR_BATCH} messages a transaction: {floor_queued:,.0f} msg/s queued, {floor_sent:,.0f} msg/s "
+          "with the outbox's writes (claim, sent, record)")
     matching = matching_run(args.matching_postings)
     if matching:
         print(f"matching at {args.matching_postings:,} postings: {json.dumps(matching, ensure_ascii=False)[:300]}")
+    parts = {"http": 1000 / http_rate, "parse": 1000 / parse_rate, "writes_with_dispatch": 1000 / floor_sent}
+    query_ms = matching.get("query_ms")
+    if isinstance(query_ms, dict):
+        parts["match"] = float(query_ms["p50"])   # at --matching-postings, not the 200,000 of this run
+    top = ceiling(parts)
+    print(f"ceiling: one core doing only {' + '.join(f'{k} {v:.3f} ms' for k, v in parts.items())} per message "
+          f"= {top:,.0f} msg/s sustained (the service runs on one core: one event loop, one SQLite writer)")
     figures = {
         "users": args.users, "postings": args.postings, "messages": args.messages,
         "webhook_msgs_per_s": round(rate, 1), "acked_msgs_per_s": round(args.messages / acked, 1),
@@ -330,7 +386,10 @@ async def main(argv: Sequence[str] | None = None) -> None:
         "server_cpu_ms_per_msg_with_outbox": round(cpu_drained / args.messages * 1000, 3),
         "ack_p50_ms": round(percentile(acks, 0.5), 2), "ack_p99_ms": round(percentile(acks, 0.99), 2),
         "e2e_p50_ms": round(percentile(e2e, 0.5), 2), "e2e_p99_ms": round(percentile(e2e, 0.99), 2),
-        "bare_jieba_msgs_per_s": round(jieba_rate, 1), "matching": matching,
+        "bare_jieba_msgs_per_s": round(jieba_rate, 1), "parser_msgs_per_s": round(parse_rate, 1),
+        "bare_http_msgs_per_s": round(http_rate, 1), "floor_queued_msgs_per_s": round(floor_queued, 1),
+        "floor_with_dispatch_msgs_per_s": round(floor_sent, 1), "rows_per_msg": round(per.row_count(), 1),
+        "single_core_ceiling_msgs_per_s": round(top, 1), "matching": matching,
         "target_msgs_per_s": 2000, "meets_rate_target": rate >= 2000,
     }
     print(json.dumps(figures, ensure_ascii=False))
