@@ -44,6 +44,18 @@ class RowsPerMessage:
         return 2 + self.postings + self.matches + self.notices + self.refs + 2 * self.outbox
 
 
+def essential(per: RowsPerMessage) -> RowsPerMessage:
+    """The least any design could write for the same traffic and the issue's rules.
+
+    Kept: the inbound message and its record, the posting, every SMS sent (outbox row and its
+    record) and, per notice sent, one row saying the pair was told (the same pair is never told
+    twice). Dropped: the stored matches WD n lists, the LX numbers, and the folded notices the
+    digest counts. One reply per message, so the notices sent are the outbox rows less one.
+    """
+    return RowsPerMessage(postings=per.postings, matches=0.0, notices=max(0.0, per.outbox - 1), refs=0.0,
+                          outbox=per.outbox)
+
+
 def rows_per_message(database: Path, messages: int) -> RowsPerMessage:
     """Read the per-message row counts from the run's database (postings loaded by the bench excluded)."""
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
