@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -144,12 +145,32 @@ def body_text(req: WebhookRequest) -> str:
 
 
 def json_body(req: WebhookRequest) -> Any:
-    """The body parsed as JSON, or 400."""
+    """The body parsed as JSON, or 400; lone surrogates in its strings become U+FFFD.
+
+    JSON may escape half of a UTF-16 pair on its own ("\\ud83d": a provider that cut an emoji
+    in two). That is valid JSON but no text: no database stores it, and refusing the request
+    would lose the farmer's message over one broken character. So it is kept, mended.
+    """
     text = body_text(req)
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except ValueError:
         raise WebhookError(400, "body is not valid JSON") from None
+    return mend_surrogates(data) if "\\u" in text else data   # strict UTF-8 cannot carry them otherwise
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def mend_surrogates(value: Any) -> Any:
+    """Decoded JSON with every lone surrogate in its strings (keys too) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [mend_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {mend_surrogates(k): mend_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def json_objects(req: WebhookRequest) -> list[Mapping[str, Any]]:

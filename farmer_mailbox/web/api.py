@@ -21,6 +21,7 @@ from farmer_mailbox.scoping import Actor
 from farmer_mailbox.validation import ValidationError
 from farmer_mailbox.web.common import json_error, json_ok, validation_response
 from farmer_mailbox.web.keys import RUNTIME
+from gateways.common import mend_surrogates
 
 ACTOR_KEY: web.RequestKey[Actor] = web.RequestKey("actor", Actor)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -46,9 +47,14 @@ async def staff_auth(request: web.Request, handler: Handler) -> web.StreamRespon
         return validation_response(exc)
 
 
+def _loads(text: str) -> Any:
+    """JSON with lone surrogates mended (valid JSON, but no database can store them)."""
+    return mend_surrogates(json.loads(text))
+
+
 async def _json_body(request: web.Request) -> dict[str, Any]:
     try:
-        body = await request.json(loads=json.loads)
+        body = await request.json(loads=_loads)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise web.HTTPBadRequest(text='{"error": {"code": "json", "message": "body is not JSON"}}',
                                  content_type="application/json") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -125,3 +126,11 @@ async def test_a_liaison_edits_only_within_the_point(client: AppClient, liaison:
     assert away.status == 403                                     # cannot move someone out of the point
     ok = await client.patch("/api/users/13900000016", json={"village": SHANXIA}, headers=liaison)
     assert ok.status == 200 and (await ok.json())["village_code"] == SHANXIA
+
+
+async def test_half_an_emoji_in_a_field_is_a_clear_refusal_not_a_crash(client: AppClient,
+                                                                       officer: dict[str, str]) -> None:
+    # valid JSON, no text: before, looking the point up raised and the client got a 500
+    body = json.dumps(farmer(role="liaison", liaison_point="杨高村联络点\ud83d")).encode()   # sent as \ud83d
+    response = await client.post("/api/users", data=body, headers=officer | {"Content-Type": "application/json"})
+    assert response.status == 400 and (await response.json())["error"]["message"] == "联络员需指定联络点"

@@ -65,3 +65,15 @@ async def test_a_malformed_payload_is_400_and_nothing_is_recorded(client: AppCli
 async def test_an_unknown_gateway_is_404(client: AppClient) -> None:
     response = await client.post("/hooks/nosuch/inbound", data=b"x=1", headers=FORM)
     assert response.status == 404 and await recorded(client) == (0, 0)
+
+
+async def test_a_message_with_half_an_emoji_is_stored_mended_not_refused(client: AppClient) -> None:
+    # valid JSON, no text: before, storing it raised and the provider got a 500 (and retried for ever)
+    body = b'[{"id": "cut-1", "from": "13800001111", "text": "\\u5356\\u7389\\u7c73\\ud83d"}]'
+    response = await client.post("/hooks/mem/inbound", data=body, headers={"Content-Type": "application/json"})
+    assert response.status == 200
+    [entry] = await runtime_of(client).services.store.record_tail(1)
+    assert entry.text == "卖玉米\ufffd" and await recorded(client) == (1, 1)
+    receipt = b'[{"id": "mem-\\udc00", "status": "delivered", "detail": "\\ud800"}]'
+    answer = await client.post("/hooks/mem/receipt", data=receipt, headers={"Content-Type": "application/json"})
+    assert answer.status == 200

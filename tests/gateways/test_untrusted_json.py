@@ -1,0 +1,54 @@
+"""JSON webhooks fed anything JSON can say: half an emoji escaped on its own is mended, never a crash.
+
+"\\ud83d" alone is valid JSON and no text: SQLite cannot store it, and before it was mended the
+webhook answered 500 and the provider retried the same message for ever.
+"""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gateways import WebhookRequest, jsonhooks
+from gateways.common import mend_surrogates
+
+ANY_CHARACTER = st.characters(exclude_categories=())   # lone surrogates (category Cs) included
+ANY_TEXT = st.text(ANY_CHARACTER, min_size=1, max_size=40)
+
+
+def request(body: bytes) -> WebhookRequest:
+    """An inbound webhook in the JSON format (memory, console, http gateways) carrying `body`."""
+    return WebhookRequest("POST", "/memory/in", {}, {"Content-Type": "application/json"}, body,
+                          url="http://memory.invalid/memory/in")
+
+
+def storable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@given(sender=ANY_TEXT, text=ANY_TEXT, external_id=ANY_TEXT)
+def test_every_field_of_a_parsed_inbound_message_can_be_stored(sender: str, text: str, external_id: str) -> None:
+    body = json.dumps([{"id": external_id, "from": sender, "text": text}]).encode()   # \\udXXX escapes
+    [sms] = jsonhooks.parse_inbound(request(body))
+    assert all(storable(value) for value in (sms.sender, sms.text, sms.external_id))
+    # nothing but the lone surrogates changed
+    assert len(sms.text) == len(text)
+    assert [a for a, b in zip(sms.text, text, strict=True) if a != b] == ["\ufffd"] * sum(
+        1 for c in text if 0xD800 <= ord(c) <= 0xDFFF)
+
+
+def test_a_cut_emoji_becomes_one_replacement_character_and_a_whole_one_stays() -> None:
+    body = b'[{"id": "m1", "from": "13800001111", "text": "\\u5356\\ud83d \\ud83d\\ude00"}]'
+    [sms] = jsonhooks.parse_inbound(request(body))
+    assert sms.text == "卖\ufffd 😀"
+
+
+def test_mending_reaches_nested_values_and_keys_and_leaves_other_types() -> None:
+    assert mend_surrogates({"\ud800k": ["\udfff", {"x": "a\ud83d"}], "n": 1, "b": True, "z": None}) == {
+        "\ufffdk": ["\ufffd", {"x": "a\ufffd"}], "n": 1, "b": True, "z": None}
