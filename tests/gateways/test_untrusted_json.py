@@ -11,7 +11,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateways import WebhookRequest, jsonhooks
+from gateways import WebhookError, WebhookRequest, jsonhooks
 from gateways.common import mend_surrogates
 
 ANY_CHARACTER = st.characters(exclude_categories=())   # lone surrogates (category Cs) included
@@ -52,3 +52,35 @@ def test_a_cut_emoji_becomes_one_replacement_character_and_a_whole_one_stays() -
 def test_mending_reaches_nested_values_and_keys_and_leaves_other_types() -> None:
     assert mend_surrogates({"\ud800k": ["\udfff", {"x": "a\ud83d"}], "n": 1, "b": True, "z": None}) == {
         "\ufffdk": ["\ufffd", {"x": "a\ufffd"}], "n": 1, "b": True, "z": None}
+
+
+JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | ANY_TEXT
+JSON = st.recursive(JSON_SCALARS, lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(ANY_TEXT, inner, max_size=3), max_leaves=8)
+FIELDS = st.sampled_from(["id", "from", "text", "to", "event", "received_at", "status", "detail"])
+ITEMS = st.lists(st.dictionaries(FIELDS, JSON, max_size=8), min_size=1, max_size=3)
+
+
+@given(body=JSON | ITEMS)
+def test_any_json_inbound_body_is_read_or_refused_400_and_what_is_read_can_be_stored(body: object) -> None:
+    try:
+        messages = jsonhooks.parse_inbound(request(json.dumps(body).encode()))
+    except WebhookError as exc:
+        assert exc.status == 400 and exc.reason
+        return
+    for sms in messages:
+        fields = (sms.sender, sms.text, sms.external_id, sms.recipient, sms.event)
+        assert all(isinstance(value, str) and storable(value) for value in fields)
+        assert sms.sender and sms.external_id and (sms.text or sms.event)
+
+
+@given(body=JSON | ITEMS)
+def test_any_json_receipt_body_is_read_or_refused_400(body: object) -> None:
+    try:
+        receipts = jsonhooks.parse_receipts(request(json.dumps(body).encode()))
+    except WebhookError as exc:
+        assert exc.status == 400 and exc.reason
+        return
+    for receipt in receipts:
+        assert receipt.status in ("sent", "delivered", "failed")
+        assert storable(receipt.external_id) and storable(receipt.detail)
