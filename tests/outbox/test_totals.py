@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -81,7 +81,9 @@ def test_totals_since_counts_today_as_one_day() -> None:
 async def test_the_cli_prints_totals_per_day_channel_and_purpose(
         services: Services, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    clock.set(datetime.now(SH) - timedelta(hours=1))
+    # yesterday noon: inside the CLI's two days (it reads the real clock) and outside quiet hours,
+    # so the match message is sent whatever time the suite runs (an hour ago was 21:25 once: held)
+    clock.set(datetime.combine(datetime.now(SH).date() - timedelta(days=1), time(12), SH))
     await _send(services, clock)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FARMER_MAILBOX_SERVICE_DATABASE", services.store.path)
