@@ -162,10 +162,15 @@ def json_body(req: WebhookRequest) -> Any:
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def mend_text(text: str) -> str:
+    """The text with every lone surrogate (half a UTF-16 pair) replaced by U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 def mend_surrogates(value: Any) -> Any:
     """Decoded JSON with every lone surrogate in its strings (keys too) replaced by U+FFFD."""
     if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
+        return mend_text(value)
     if isinstance(value, list):
         return [mend_surrogates(v) for v in value]
     if isinstance(value, dict):

@@ -43,7 +43,7 @@ from gateways import (
     WebhookKind,
     WebhookRequest,
 )
-from gateways.common import Options, call, check_token, epoch_time
+from gateways.common import Options, call, check_token, epoch_time, mend_text
 from gateways.options import RATE, SIGNATURE, TIMEOUT, WEBHOOK_TOKEN, Option, declare
 from gateways.segments import UCS2_MULTI, UCS2_SINGLE, ucs2_segments
 
@@ -116,7 +116,10 @@ def decode_mo(data: bytes, coding: str, charset: str) -> str:
     else:
         raise WebhookError(400, f"unsupported coding {coding} (8-bit data)")
     try:
-        return data.decode(codecs.lookup(encoding).name)
+        name = codecs.lookup(encoding).name
+        if name.startswith("utf-16"):   # half an emoji (a lone surrogate) is mended, not the message lost
+            return mend_text(data.decode(name, "surrogatepass"))
+        return data.decode(name)
     except LookupError:
         raise WebhookError(400, f"unsupported charset {charset!r}") from None
     except UnicodeDecodeError:
