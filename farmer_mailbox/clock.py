@@ -12,7 +12,6 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-_DB_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 class Clock(Protocol):
@@ -55,8 +54,12 @@ class ManualClock:
 
 @lru_cache(maxsize=4096)
 def to_db(when: datetime) -> str:
-    """Format an aware datetime as the sortable UTC text the store keeps (cached: bulk rows share times)."""
-    return when.astimezone(UTC).strftime(_DB_FORMAT)
+    """Format an aware datetime as the sortable UTC text the store keeps (cached: bulk rows share times).
+
+    isoformat, not strftime: strftime writes the year 999 as "999", which neither sorts nor reads
+    back, so one message claiming to be that old stopped the inbox for everybody.
+    """
+    return when.astimezone(UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
 
 
 def from_db(text: str) -> datetime:

@@ -77,3 +77,15 @@ async def test_a_message_with_half_an_emoji_is_stored_mended_not_refused(client:
     receipt = b'[{"id": "mem-\\udc00", "status": "delivered", "detail": "\\ud800"}]'
     answer = await client.post("/hooks/mem/receipt", data=receipt, headers={"Content-Type": "application/json"})
     assert answer.status == 200
+
+
+async def test_a_message_claiming_the_year_999_is_processed_and_holds_nobody_up(client: AppClient) -> None:
+    # it was stored as "999-01-01...", which reads back as nothing: every inbox round failed on it for ever
+    json_body = {"Content-Type": "application/json"}
+    old = b'[{"id": "old-1", "from": "13800001111", "text": "BZ", "received_at": "0999-01-01T00:00:00+00:00"}]'
+    new = b'[{"id": "new-1", "from": "13800002222", "text": "BZ"}]'
+    for body in (old, new):
+        assert (await client.post("/hooks/mem/inbound", data=body, headers=json_body)).status == 200
+    inbox = runtime_of(client).inbox
+    assert await inbox.drain() == 2
+    assert await runtime_of(client).services.store.count_pending_inbound() == 0
