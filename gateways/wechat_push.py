@@ -19,6 +19,7 @@ Sources: 接入指南 / 消息推送 (URL verification), 接收普通消息, 接
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,8 @@ from gateways.wechat_crypto import WechatCryptoError, decrypt, encrypt, sha1_sig
 from gateways.wechat_xml import MAX_BODY_BYTES, build_envelope, build_xml, parse_fields
 
 TEMPLATE_FINISH = "TEMPLATESENDJOBFINISH"
+MAX_CREATE_TIME = 2**32 - 1   # CreateTime: unsigned 32-bit Unix seconds (up to 2106-02-07)
+_CREATE_TIME = re.compile(r"[0-9]{1,10}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,12 +111,17 @@ def _open_encrypted(keys: PushKeys, key: bytes, query: Mapping[str, str], body: 
 
 
 def _created(fields: Mapping[str, str]) -> tuple[int, datetime]:
+    """CreateTime as (Unix seconds, UTC time); WebhookError(400) unless plain digits up to MAX_CREATE_TIME.
+
+    WeChat writes an unsigned Unix time. A sign, a non-ASCII digit or a time before 1970 comes from
+    no push of WeChat's, and the years such values reach (999, 9999) are times the service cannot
+    keep or show (9999-12-31 has no Asia/Shanghai time).
+    """
     raw = fields.get("CreateTime", "")
-    try:
-        seconds = int(raw)
-        return seconds, datetime.fromtimestamp(seconds, tz=UTC)
-    except (ValueError, OverflowError, OSError) as exc:
-        raise WebhookError(400, f"bad CreateTime {raw[:20]!r}") from exc
+    if not _CREATE_TIME.fullmatch(raw) or int(raw) > MAX_CREATE_TIME:
+        raise WebhookError(400, f"bad CreateTime {raw[:20]!r}")
+    seconds = int(raw)
+    return seconds, datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def to_inbound(fields: Mapping[str, str]) -> tuple[InboundSms, ...]:

@@ -140,3 +140,27 @@ async def test_a_template_delivery_report_is_acknowledged_and_applied(start: Sta
         assert (answer.status, answer.text) == (200, SUCCESS)
         assert await rig.scalar("SELECT COUNT(*) FROM inbound") == 0
         assert await rig.scalar("SELECT COUNT(*) FROM early_receipts") == 1   # kept until its send is recorded
+
+
+# -- signed but absurd pushes --------------------------------------------------------------------
+
+
+def message(create_time: str = "1777600000", content: str = "你好", msg_id: str = "6000000000000000009",
+            sender: str = OPENID) -> bytes:
+    """A text message as WeChat writes it: CDATA taken as it is, nothing escaped or dropped."""
+    return (f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{sender}]]></FromUserName>"
+            f"<CreateTime>{create_time}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+            f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>").encode()
+
+
+@pytest.mark.parametrize("create_time", ["-30610224001", "-62135596800", "-1", "4294967296", "253402300799"])
+async def test_an_absurd_create_time_is_refused_and_the_inbox_goes_on(start: Start, create_time: str) -> None:
+    # WeChat writes unsigned Unix seconds. Before, any int() was taken: a year-999 push answered 500
+    # and stopped the inbox for everybody until the store wrote four-digit years; now such pushes
+    # are refused and nothing dated 999 or 9999 (no Shanghai time: OverflowError) is recorded.
+    async with start() as rig:
+        answer = await rig.post(signed(message(create_time)))
+        assert (answer.status, answer.text) == (400, f"bad CreateTime {create_time!r}\n")
+        assert await counts(rig) == (0, 0, 0)
+        await rig.runtime.inbox.process_pending()
+        assert (await rig.post(signed(message(msg_id="6000000000000000010")))).text == UNBOUND
