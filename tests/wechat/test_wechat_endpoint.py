@@ -164,3 +164,14 @@ async def test_an_absurd_create_time_is_refused_and_the_inbox_goes_on(start: Sta
         assert await counts(rig) == (0, 0, 0)
         await rig.runtime.inbox.process_pending()
         assert (await rig.post(signed(message(msg_id="6000000000000000010")))).text == UNBOUND
+
+
+@pytest.mark.parametrize("safe_mode", [False, True], ids=["plain", "safe-mode"])
+async def test_a_message_with_a_control_character_is_answered_not_refused(start: Start, safe_mode: bool) -> None:
+    # WeChat copies such characters into CDATA unescaped; before, the XML parser refused the push
+    # with 400, WeChat retried and gave up, and the farmer's message was lost.
+    async with start(safe_mode=safe_mode) as rig:
+        body = message(content="卖\x1d玉米\x10")
+        answer = await rig.post(rig.pusher.push_bytes(body) if safe_mode else signed(body))
+        assert (answer.status, answer.text) == (200, UNBOUND)
+        assert await rig.scalar("SELECT text FROM inbound") == "卖玉米"
