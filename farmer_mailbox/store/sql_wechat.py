@@ -123,10 +123,10 @@ class WechatReads(UserReads):
                                (key_hash, to_db(since)))
         return [from_db(r[0]) for r in rows]
 
-    async def inbound_id(self, gateway: str, external_id: str) -> int | None:
-        """The id of an inbound message already received (a provider's retry), if any."""
-        value = await self._value("SELECT id FROM inbound WHERE gateway = ? AND external_id = ?",
-                                  (gateway, external_id))
+    async def inbound_id(self, gateway: str, external_id: str, sender: str) -> int | None:
+        """The id of an inbound message already received from `sender` (a provider's retry), if any."""
+        value = await self._value("SELECT id FROM inbound WHERE gateway = ? AND external_id = ? AND sender = ?",
+                                  (gateway, external_id, sender))
         return int(value) if value is not None else None
 
     async def passive_served(self, gateway: str, inbound_id: int) -> list[tuple[str, dict[str, str]]]:

@@ -5,7 +5,8 @@ answering (deduplicated: MsgId for messages, openid + CreateTime + event for eve
 retries are processed once) → a passive reply when the answer is ready within
 [wechat] passive_reply_seconds, else "success" and the answer goes through the outbox (the
 customer-service API). Refused pushes record nothing: bad signature 403, malformed or oversized
-body 400. Template delivery reports arriving here update the outbox.
+body 400, a MsgId that another sender's message already has 400 (no retry of it: its reply is not
+theirs). Template delivery reports arriving here update the outbox.
 """
 
 from __future__ import annotations
@@ -126,8 +127,12 @@ async def push(request: web.Request) -> web.Response:
         return _answer(*endpoint.gateway.ack("receipt"))
     new_ids = await runtime.inbox.receive(endpoint.name, CHANNEL, pushed.inbound, wake=False)
     first = pushed.inbound[0]
-    inbound_id = new_ids[0] if new_ids else await runtime.services.store.inbound_id(endpoint.name, first.external_id)
-    text = None if inbound_id is None else await endpoint.passive.answer(inbound_id, first.sender, started)
+    inbound_id = new_ids[0] if new_ids else await runtime.services.store.inbound_id(endpoint.name, first.external_id,
+                                                                                    first.sender)
+    if inbound_id is None:
+        # Not a retry: another sender's message has this MsgId. Its reply is not this sender's to see.
+        return _refuse("push", WebhookError(400, "MsgId already used by another sender"))
+    text = await endpoint.passive.answer(inbound_id, first.sender, started)
     if text is None:
         return _answer(*endpoint.gateway.ack("inbound"))
     return _answer(*endpoint.gateway.passive_reply(pushed, text, runtime.services.clock.now()))

@@ -175,3 +175,17 @@ async def test_a_message_with_a_control_character_is_answered_not_refused(start:
         answer = await rig.post(rig.pusher.push_bytes(body) if safe_mode else signed(body))
         assert (answer.status, answer.text) == (200, UNBOUND)
         assert await rig.scalar("SELECT text FROM inbound") == "卖玉米"
+
+
+async def test_a_msg_id_already_used_by_another_sender_is_refused_and_leaks_no_reply(start: Start) -> None:
+    # Before: the push counted as a retry of the other user's message. Its sender got that user's
+    # passive reply (whatever it said), and the message itself was dropped unseen.
+    async with start() as rig:
+        first = await rig.post(signed(message(content="绑定 13912345678", msg_id="77")))
+        assert first.status == 200 and "139****5678" in first.text
+        before = await counts(rig)
+        other = await rig.post(signed(message(content="你好", msg_id="77", sender="o_somebody_else_000000000")))
+        assert (other.status, other.text) == (400, "MsgId already used by another sender\n")
+        assert await counts(rig) == before
+        retry = await rig.post(signed(message(content="绑定 13912345678", msg_id="77")))   # the sender's retry
+        assert (retry.status, retry.text) == (200, first.text)
