@@ -90,10 +90,14 @@ def _query(request: web.Request) -> dict[str, str]:
 
 
 async def _body(request: web.Request, limit: int) -> bytes:
-    """The request body, refused with 400 beyond `limit` bytes (read in chunks, never all of it)."""
+    """The request body, refused with 400 beyond `limit` bytes (read in chunks, never all of it)
+    or when it does not decode as its Content-Encoding says."""
     body = bytearray()
     while len(body) <= limit:
-        chunk = await request.content.read(limit + 1 - len(body))
+        try:
+            chunk = await request.content.read(limit + 1 - len(body))
+        except web.RequestPayloadError as exc:
+            raise WebhookError(400, "unreadable body (bad Content-Encoding?)") from exc
         if not chunk:
             return bytes(body)
         body += chunk

@@ -189,3 +189,14 @@ async def test_a_msg_id_already_used_by_another_sender_is_refused_and_leaks_no_r
         assert await counts(rig) == before
         retry = await rig.post(signed(message(content="绑定 13912345678", msg_id="77")))   # the sender's retry
         assert (retry.status, retry.text) == (200, first.text)
+
+
+@pytest.mark.parametrize("encoding", ["deflate", "gzip"])
+async def test_a_body_that_does_not_decode_as_its_content_encoding_is_a_400(start: Start, encoding: str) -> None:
+    # Before: reading the body raised aiohttp's RequestPayloadError and the push answered 500.
+    async with start() as rig:
+        query = signed(b"").query
+        resp = await rig.client.post("/wechat", params=dict(query), data=message(),
+                                     headers={"Content-Type": "text/xml", "Content-Encoding": encoding})
+        assert resp.status == 400 and (await resp.text()).startswith("unreadable body")
+        assert await counts(rig) == (0, 0, 0)
