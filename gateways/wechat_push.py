@@ -55,10 +55,20 @@ class PushKeys:
 
 
 def _require(query: Mapping[str, str], *names: str) -> list[str]:
+    """The named query parameters; WebhookError 403 when one is missing, 400 when one is no text.
+
+    A lone surrogate (what a framework may leave of undecodable percent-escapes) cannot be signed
+    or hashed as UTF-8: such a value is refused rather than raising out of the signature check.
+    """
     values = [query.get(name, "") for name in names]
     missing = [name for name, value in zip(names, values, strict=True) if not value]
     if missing:
         raise WebhookError(403, f"missing {', '.join(missing)}")
+    for name, value in zip(names, values, strict=True):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise WebhookError(400, f"{name} is not UTF-8 text") from None
     return values
 
 

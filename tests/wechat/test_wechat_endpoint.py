@@ -200,3 +200,16 @@ async def test_a_body_that_does_not_decode_as_its_content_encoding_is_a_400(star
                                      headers={"Content-Type": "text/xml", "Content-Encoding": encoding})
         assert resp.status == 400 and (await resp.text()).startswith("unreadable body")
         assert await counts(rig) == (0, 0, 0)
+
+
+async def test_percent_escapes_of_half_an_emoji_in_the_query_are_a_refusal(start: Start) -> None:
+    # aiohttp reads %ED%A0%BD as U+FFFD, so this never reached the signature check as a lone
+    # surrogate (the gateway now refuses one with 400 too): a plain 403, never a 500.
+    async with start() as rig:
+        good = dict(rig.pusher.verification("e").query)
+        query = "&".join(f"{k}={v}" for k, v in good.items() if k != "nonce") + "&nonce=%ED%A0%BD"
+        resp = await rig.client.get("/wechat?" + query)
+        assert (resp.status, await resp.text()) == (403, "bad signature\n")
+        resp = await rig.client.post("/wechat?" + query, data=message())
+        assert (resp.status, await resp.text()) == (403, "bad signature\n")
+        assert await counts(rig) == (0, 0, 0)

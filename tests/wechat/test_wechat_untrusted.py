@@ -14,10 +14,23 @@ from hypothesis import strategies as st
 
 from farmer_mailbox.clock import from_db, local, to_db
 from gateways import WebhookError
-from gateways.wechat_push import to_inbound
+from gateways.wechat_crypto import aes_key, sha1_signature
+from gateways.wechat_push import PushKeys, decode_push, to_inbound, verify_url
 from gateways.wechat_xml import parse_fields
+from tests.wechat.service_rig import AES_KEY, APPID, TOKEN
 
 OPENID = "o_untrusted_00000000000000000"
+PLAIN = PushKeys(TOKEN, APPID)
+SAFE = PushKeys(TOKEN, APPID, aes_key=aes_key(AES_KEY))
+
+
+def is_text(value: str) -> bool:
+    """True when the string can be written as UTF-8 (no lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 create_times = st.one_of(
@@ -92,3 +105,51 @@ def test_the_control_characters_reported_from_wechat_are_dropped_not_refused() -
 def test_utf16_bodies_keep_their_nul_bytes() -> None:
     body = as_wechat_writes("你好").decode().replace("<xml>", '<?xml version="1.0" encoding="utf-16"?><xml>', 1)
     assert parse_fields(body.encode("utf-16"))["Content"] == "你好"
+
+
+# -- query parameters: any text at all, lone surrogates included --------------------------------
+
+QUERY_NAMES = ("signature", "timestamp", "nonce", "echostr", "encrypt_type", "msg_signature", "openid")
+# Pieces of every kind, lone surrogates (category Cs) among them. Drawn as their own pieces: among all
+# code points they are rare, and a text() over one_of(characters) leaves them out altogether.
+LONE_SURROGATES = st.text(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF, exclude_categories=()),
+                          min_size=1, max_size=2)
+PIECES = st.one_of(st.text(st.characters(exclude_categories=()), max_size=4), LONE_SURROGATES,
+                   st.sampled_from(["1714037059", "486452656", "aes", "0" * 40]))
+ANY_VALUE = st.lists(PIECES, max_size=3).map("".join)
+queries = st.fixed_dictionaries({}, optional=dict.fromkeys(QUERY_NAMES, ANY_VALUE))
+
+
+@given(query=queries)
+def test_any_url_verification_query_is_answered_or_refused(query: dict[str, str]) -> None:
+    try:
+        echo = verify_url(TOKEN, query)
+    except WebhookError as exc:
+        assert exc.status in (400, 403)
+    else:
+        assert echo == query["echostr"]
+
+
+@given(query=queries, signed_as_is=st.booleans())
+def test_any_push_query_is_answered_or_refused(query: dict[str, str], signed_as_is: bool) -> None:
+    if signed_as_is and is_text(query.get("timestamp", "") + query.get("nonce", "")):
+        query["signature"] = sha1_signature(TOKEN, query.get("timestamp", ""), query.get("nonce", ""))
+    for keys in (PLAIN, SAFE):
+        try:
+            decode_push(keys, query, as_wechat_writes("hi"))
+        except WebhookError as exc:
+            assert exc.status in (400, 403)
+
+
+def test_a_lone_surrogate_in_a_signature_parameter_is_refused() -> None:
+    # Before: UnicodeEncodeError out of the signature check instead of a refusal.
+    for name in ("signature", "timestamp", "nonce"):
+        query = {"signature": "0" * 40, "timestamp": "1714037059", "nonce": "486452656", "echostr": "e"}
+        query[name] += "\ud83d"
+        for check in (lambda q: verify_url(TOKEN, q), lambda q: decode_push(PLAIN, q, as_wechat_writes("hi"))):
+            try:
+                check(query)
+            except WebhookError as exc:
+                assert exc.status == 400
+            else:
+                raise AssertionError(f"{name} with a lone surrogate was accepted")
