@@ -7,15 +7,17 @@ test_wechat_xml.py, test_wechat_crypto.py); these check that what is accepted is
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hypothesis import given
 from hypothesis import strategies as st
 
 from farmer_mailbox.clock import from_db, local, to_db
 from gateways import WebhookError
-from gateways.wechat_crypto import aes_key, sha1_signature
-from gateways.wechat_push import PushKeys, decode_push, to_inbound, verify_url
+from gateways.wechat_crypto import WechatCryptoError, aes_key, decrypt, encrypt, sha1_signature
+from gateways.wechat_push import PushKeys, WechatPush, decode_push, to_inbound, verify_url
 from gateways.wechat_xml import parse_fields
 from tests.wechat.service_rig import AES_KEY, APPID, TOKEN
 
@@ -153,3 +155,118 @@ def test_a_lone_surrogate_in_a_signature_parameter_is_refused() -> None:
                 assert exc.status == 400
             else:
                 raise AssertionError(f"{name} with a lone surrogate was accepted")
+
+
+# -- whole pushes: fields of any text, inner bodies of any bytes, tampered ciphertexts ----------
+
+FIELD_NAMES = ("ToUserName", "FromUserName", "CreateTime", "MsgType", "Content", "MsgId", "Event", "MsgID",
+               "Status", "EventKey")
+FIELD_VALUES = st.one_of(ANY_TEXT, st.sampled_from(["text", "event", "subscribe", "TEMPLATESENDJOBFINISH",
+                                                    "success", "failed:user block", "1714037059", "0"]),
+                         st.integers(-(2**40), 2**40).map(str))
+pushed_fields = st.fixed_dictionaries({}, optional=dict.fromkeys(FIELD_NAMES, FIELD_VALUES))
+
+
+def raw_xml(fields: dict[str, str]) -> bytes:
+    """Fields in CDATA as WeChat writes them (nothing dropped: control characters stay)."""
+    inner = "".join(f"<{k}><![CDATA[{v.replace(']]>', ']]]]><![CDATA[>')}]]></{k}>" for k, v in fields.items())
+    return f"<xml>{inner}</xml>".encode()
+
+
+def signed_query(**extra: str) -> dict[str, str]:
+    """A URL signed with the test token."""
+    return {"timestamp": "1714037059", "nonce": "486452656",
+            "signature": sha1_signature(TOKEN, "1714037059", "486452656"), **extra}
+
+
+def assert_usable(push: WechatPush) -> None:
+    """What the handler stores and answers: a sender, a key, a storable time, UTF-8 text."""
+    assert len(push.inbound) + len(push.receipts) <= 1
+    for sms in push.inbound:
+        assert sms.sender and sms.external_id and storable(sms.received_at)
+        assert all(is_text(v) for v in (sms.sender, sms.text, sms.external_id, sms.recipient, sms.event))
+    for receipt in push.receipts:
+        assert receipt.external_id and receipt.status in ("delivered", "failed")
+
+
+@given(fields=pushed_fields)
+def test_any_signed_plain_push_is_usable_or_a_400(fields: dict[str, str]) -> None:
+    try:
+        push = decode_push(PLAIN, signed_query(), raw_xml(fields))
+    except WebhookError as exc:
+        assert exc.status == 400
+    else:
+        assert_usable(push)
+
+
+def encrypted(inner: bytes, appid: str = APPID) -> tuple[dict[str, str], bytes]:
+    """A safe-mode push carrying `inner` as the encrypted message, signed."""
+    ciphertext = encrypt(aes_key(AES_KEY), inner, appid)
+    return encrypted_envelope(ciphertext)
+
+
+def encrypted_envelope(ciphertext: str) -> tuple[dict[str, str], bytes]:
+    """The envelope for a ciphertext (whatever it is), with a msg_signature over it."""
+    query = signed_query(encrypt_type="aes")
+    query["msg_signature"] = sha1_signature(TOKEN, query["timestamp"], query["nonce"], ciphertext)
+    body = f"<xml><ToUserName><![CDATA[gh]]></ToUserName><Encrypt><![CDATA[{ciphertext}]]></Encrypt></xml>"
+    return query, body.encode()
+
+
+@given(fields=pushed_fields)
+def test_any_encrypted_push_is_usable_or_a_400(fields: dict[str, str]) -> None:
+    try:
+        push = decode_push(SAFE, *encrypted(raw_xml(fields)))
+    except WebhookError as exc:
+        assert exc.status == 400
+    else:
+        assert push.encrypted
+        assert_usable(push)
+
+
+@given(inner=st.binary(max_size=200))
+def test_any_encrypted_bytes_are_usable_or_a_400(inner: bytes) -> None:
+    try:
+        push = decode_push(SAFE, *encrypted(inner))
+    except WebhookError as exc:
+        assert exc.status == 400
+    else:
+        assert_usable(push)
+
+
+@given(data=st.data())
+def test_a_tampered_ciphertext_is_refused_400_or_403(data: st.DataObject) -> None:
+    raw = bytearray(base64.b64decode(encrypt(aes_key(AES_KEY), as_wechat_writes("卖玉米"), APPID)))
+    cut = data.draw(st.integers(0, len(raw)), label="kept bytes")
+    flips = data.draw(st.lists(st.tuples(st.integers(0, len(raw) - 1), st.integers(1, 255)), max_size=3))
+    for index, mask in flips:
+        raw[index] ^= mask
+    ciphertext = base64.b64encode(bytes(raw[:cut])).decode()
+    try:
+        push = decode_push(SAFE, *encrypted_envelope(ciphertext))
+    except WebhookError as exc:
+        assert exc.status in (400, 403)
+    else:   # CBC: a flip in the first block garbles the random prefix and flips bits of the next one
+        assert_usable(push)
+
+
+@given(appid=st.text(max_size=20))
+def test_a_message_for_another_appid_is_refused_403(appid: str) -> None:
+    try:
+        push = decode_push(SAFE, *encrypted(as_wechat_writes("hi"), appid))
+    except WebhookError as exc:
+        assert exc.status == 403 and appid != APPID
+    else:
+        assert appid == APPID and push.inbound[0].text == "hi"
+
+
+@given(blocks=st.binary(min_size=16, max_size=160).map(lambda b: b[: len(b) // 16 * 16]))
+def test_decrypting_any_plaintext_blocks_raises_only_the_crypto_error(blocks: bytes) -> None:
+    key = aes_key(AES_KEY)
+    enc = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
+    ciphertext = base64.b64encode(enc.update(blocks) + enc.finalize()).decode()
+    try:
+        message, appid = decrypt(key, ciphertext)
+    except WechatCryptoError:
+        return
+    assert len(message) + len(appid.encode()) <= len(blocks) - 20
