@@ -38,6 +38,7 @@ from farmer_mailbox.text.places import find_mention, locate
 from farmer_mailbox.text.pricing import price_fields
 from farmer_mailbox.text.segment import Segmenter, Token, default_segmenter
 
+MAX_READ = 1000   # characters read for postings: 14 SMS segments, more than any farmer writes
 _T = TypeVar("_T")
 _MASK = "□"
 _LIST_GAP = re.compile(r"^[\s,、和及与跟/]*$")
@@ -89,10 +90,13 @@ def parse_strict(
     phones, masked = find_phones(norm)
     segmenter = default_segmenter()
     lexicon = load_lexicon()
-    command = detect_command(norm, lambda s: products_in(s, segmenter, lexicon))
+    command = detect_command(norm, lambda s: products_in(s[:MAX_READ], segmenter, lexicon))
     if command is not None:
         return ParseResult(text, "command", (), command, phones)
-    reading = _read(masked.replace("千克", "公斤"), segmenter, lexicon)
+    # products, amounts and prices from the first MAX_READ characters only: reading grows with the
+    # square of the products named (a 20,000-character message held the event loop for seconds);
+    # commands, opt-out and phone numbers are still found anywhere in the text
+    reading = _read(masked[:MAX_READ].replace("千克", "公斤"), segmenter, lexicon)
     sides = _sides(reading)
     intent = decide_intent(
         reading.cues,
