@@ -209,21 +209,33 @@ def field(item: Mapping[str, Any], key: str, where: str = "") -> str:
     return str(value)
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)   # provider times outside [EARLIEST, LATEST) are refused:
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)     # nothing sent them, and some cannot even be shown in local time
+
+
+def plausible(when: datetime, value: object, where: str) -> datetime:
+    """`when` if a provider could have meant it, else WebhookError(400) naming the raw value."""
+    if not EARLIEST <= when < LATEST:
+        raise WebhookError(400, f"{where}: time out of range {value!r}")
+    return when
+
+
 def china_time(value: str, where: str) -> datetime:
     """Parse 'YYYY-MM-DD HH:MM:SS' in Beijing time (Aliyun, Tencent) into an aware UTC datetime."""
     try:
         local = datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA_TZ)
-    except ValueError:
+        return plausible(local.astimezone(UTC), value, where)
+    except (ValueError, OverflowError):   # year 1 in Beijing time has no UTC: OverflowError
         raise WebhookError(400, f"{where}: bad time {value!r}") from None
-    return local.astimezone(UTC)
 
 
 def epoch_time(value: str, where: str) -> datetime:
     """Parse Unix seconds into an aware UTC datetime, or 400."""
     try:
-        return datetime.fromtimestamp(int(value), tz=UTC)
+        when = datetime.fromtimestamp(int(value), tz=UTC)
     except (ValueError, OverflowError, OSError):
         raise WebhookError(400, f"{where}: bad time {value!r}") from None
+    return plausible(when, value, where)
 
 
 def json_ack(payload: Mapping[str, Any]) -> tuple[int, str, bytes]:

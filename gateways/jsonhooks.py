@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from gateways import DeliveryReceipt, InboundSms, ReceiptStatus, WebhookError, WebhookRequest
-from gateways.common import field, json_objects
+from gateways.common import field, json_objects, plausible
 
 STATUSES = ("sent", "delivered", "failed")
 
@@ -33,7 +33,10 @@ def _received_at(item: Mapping[str, Any], where: str) -> datetime:
         raise WebhookError(400, f"{where}: bad received_at {raw!r}") from None
     if parsed.tzinfo is None:
         raise WebhookError(400, f"{where}: received_at needs a time zone")
-    return parsed.astimezone(UTC)
+    try:
+        return plausible(parsed.astimezone(UTC), raw, f"{where}: received_at")
+    except OverflowError:   # 0001-01-01T00:00+08:00 has no UTC
+        raise WebhookError(400, f"{where}: bad received_at {raw!r}") from None
 
 
 def parse_inbound(req: WebhookRequest) -> list[InboundSms]:

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from farmer_mailbox.validation import ValidationError
-from gateways import WebhookRequest
+from gateways import WebhookError, WebhookRequest
 
 MAX_WEBHOOK_BYTES = 256 * 1024
 STATUS_OF_CODE = {"scope": 403, "user.not_found": 404, "duplicate": 409}
@@ -36,11 +36,27 @@ def validation_response(exc: ValidationError) -> web.Response:
     return json_error(status, exc.code, exc.message)
 
 
+async def read_body(request: web.Request, limit: int, *, too_large: int = 413) -> bytes:
+    """The whole request body, read in chunks: one read returns what has arrived, maybe part of it.
+
+    WebhookError(`too_large`) past `limit` bytes (without reading much more), 400 when the body
+    does not decode as its Content-Encoding says.
+    """
+    body = bytearray()
+    while len(body) <= limit:
+        try:
+            chunk = await request.content.read(limit + 1 - len(body))
+        except web.RequestPayloadError as exc:
+            raise WebhookError(400, "unreadable body (bad Content-Encoding?)") from exc
+        if not chunk:
+            return bytes(body)
+        body += chunk
+    raise WebhookError(too_large, f"body larger than {limit} bytes")
+
+
 async def webhook_request(request: web.Request, public_url: str) -> WebhookRequest:
-    """Turn an aiohttp request into the gateways' neutral WebhookRequest (body size capped)."""
-    body = await request.content.read(MAX_WEBHOOK_BYTES + 1)
-    if len(body) > MAX_WEBHOOK_BYTES:
-        raise web.HTTPRequestEntityTooLarge(max_size=MAX_WEBHOOK_BYTES, actual_size=len(body))
+    """Turn an aiohttp request into the gateways' neutral WebhookRequest (body size capped: 413)."""
+    body = await read_body(request, MAX_WEBHOOK_BYTES)
     # `url` keeps the raw, still-encoded query: Kannel's `bin` for UCS-2 is not UTF-8, and
     # Twilio signs the URL exactly as it called it (our public URL, not our bind address).
     return WebhookRequest(

@@ -45,8 +45,8 @@ async def inbound(request: web.Request) -> web.Response:
     runtime = _runtime(request)
     name = _gateway_name(request)
     gateway = runtime.gateways[name]
-    req = await webhook_request(request, runtime.services.config.service.public_url)
     try:
+        req = await webhook_request(request, runtime.services.config.service.public_url)
         items = gateway.parse_inbound(req)
     except WebhookError as exc:
         return _refuse(name, "inbound", exc)
@@ -59,8 +59,8 @@ async def receipt(request: web.Request) -> web.Response:
     runtime = _runtime(request)
     name = _gateway_name(request)
     gateway = runtime.gateways[name]
-    req = await webhook_request(request, runtime.services.config.service.public_url)
     try:
+        req = await webhook_request(request, runtime.services.config.service.public_url)
         receipts = gateway.parse_receipt(req)
     except WebhookError as exc:
         return _refuse(name, "receipt", exc)

@@ -21,6 +21,7 @@ from aiohttp import web
 from farmer_mailbox import text as understanding
 from farmer_mailbox.config import ConfigError
 from farmer_mailbox.runtime import Runtime
+from farmer_mailbox.web.common import read_body
 from farmer_mailbox.web.keys import RUNTIME
 from farmer_mailbox.wechat.passive import PassiveReplies
 from gateways import WebhookError, WebhookRequest
@@ -89,21 +90,6 @@ def _query(request: web.Request) -> dict[str, str]:
     return {k: request.query.getone(k) for k in request.query}
 
 
-async def _body(request: web.Request, limit: int) -> bytes:
-    """The request body, refused with 400 beyond `limit` bytes (read in chunks, never all of it)
-    or when it does not decode as its Content-Encoding says."""
-    body = bytearray()
-    while len(body) <= limit:
-        try:
-            chunk = await request.content.read(limit + 1 - len(body))
-        except web.RequestPayloadError as exc:
-            raise WebhookError(400, "unreadable body (bad Content-Encoding?)") from exc
-        if not chunk:
-            return bytes(body)
-        body += chunk
-    raise WebhookError(400, f"body larger than {limit} bytes")
-
-
 async def verify(request: web.Request) -> web.Response:
     """GET: WeChat checks the URL; echo `echostr` when the signature holds."""
     endpoint = _endpoint(request)
@@ -120,7 +106,7 @@ async def push(request: web.Request) -> web.Response:
     endpoint = _endpoint(request)
     runtime = request.app[RUNTIME]
     try:
-        body = await _body(request, endpoint.gateway.keys.max_body_bytes)
+        body = await read_body(request, endpoint.gateway.keys.max_body_bytes, too_large=400)
         pushed = endpoint.gateway.parse_push(WebhookRequest("POST", request.path, _query(request),
                                                             dict(request.headers), body, remote=request.remote or ""))
     except WebhookError as exc:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from farmer_mailbox.web.common import MAX_WEBHOOK_BYTES
 from gateways.signing import twilio_signature
 from tests.web.rig import PUBLIC_URL, TWILIO_TOKEN, AppClient, runtime_of
 
@@ -79,13 +82,39 @@ async def test_a_message_with_half_an_emoji_is_stored_mended_not_refused(client:
     assert answer.status == 200
 
 
-async def test_a_message_claiming_the_year_999_is_processed_and_holds_nobody_up(client: AppClient) -> None:
+async def test_a_message_claiming_the_year_999_is_refused_and_holds_nobody_up(client: AppClient) -> None:
     # it was stored as "999-01-01...", which reads back as nothing: every inbox round failed on it for ever
     json_body = {"Content-Type": "application/json"}
     old = b'[{"id": "old-1", "from": "13800001111", "text": "BZ", "received_at": "0999-01-01T00:00:00+00:00"}]'
     new = b'[{"id": "new-1", "from": "13800002222", "text": "BZ"}]'
-    for body in (old, new):
-        assert (await client.post("/hooks/mem/inbound", data=body, headers=json_body)).status == 200
-    inbox = runtime_of(client).inbox
-    assert await inbox.drain() == 2
+    refused = await client.post("/hooks/mem/inbound", data=old, headers=json_body)
+    assert refused.status == 400 and "out of range" in await refused.text()
+    assert (await client.post("/hooks/mem/inbound", data=new, headers=json_body)).status == 200
+    assert await runtime_of(client).inbox.drain() == 1
     assert await runtime_of(client).services.store.count_pending_inbound() == 0
+
+
+async def test_a_body_that_arrives_in_pieces_is_read_whole(client: AppClient) -> None:
+    # one read returns what has arrived: the webhook read the first piece only and refused it as bad JSON
+    body = b'[{"id": "slow-1", "from": "13800001111", "text": "\\u5356\\u7389\\u7c73"}]'
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 20):
+            yield body[start:start + 20]
+            await asyncio.sleep(0.02)
+
+    response = await client.post("/hooks/mem/inbound", data=pieces(), headers={"Content-Type": "application/json"})
+    assert response.status == 200 and await recorded(client) == (1, 1)
+
+
+async def test_a_body_that_is_not_what_its_encoding_says_is_400(client: AppClient) -> None:
+    garbled = await client.post("/hooks/mem/inbound", data=b"not gzip at all",
+                                headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+    assert garbled.status == 400 and "Content-Encoding" in await garbled.text()   # was 500
+    assert await recorded(client) == (0, 0)
+
+
+async def test_a_body_past_the_limit_is_413(client: AppClient) -> None:
+    huge = await client.post("/hooks/mem/inbound", data=b" " * (MAX_WEBHOOK_BYTES + 1),
+                             headers={"Content-Type": "application/json"})
+    assert huge.status == 413 and await recorded(client) == (0, 0)
