@@ -35,3 +35,12 @@ def make_config(database: Path, **sections: dict[str, Any]) -> Config:
     for name, values in sections.items():
         raw[name] = {**raw.get(name, {}), **values}
     return build_config(raw, env={})
+
+
+def utf8_text(value: str) -> bool:
+    """True when the string can be written as UTF-8 (no lone surrogates): what SQLite can store."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

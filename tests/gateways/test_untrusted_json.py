@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from gateways import WebhookError, WebhookRequest, jsonhooks
 from gateways.common import mend_surrogates
+from tests.helpers import utf8_text
 
 ANY_CHARACTER = st.characters(exclude_categories=())   # lone surrogates (category Cs) included
 ANY_TEXT = st.text(ANY_CHARACTER, min_size=1, max_size=40)
@@ -24,19 +25,11 @@ def request(body: bytes) -> WebhookRequest:
                           url="http://memory.invalid/memory/in")
 
 
-def storable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 @given(sender=ANY_TEXT, text=ANY_TEXT, external_id=ANY_TEXT)
 def test_every_field_of_a_parsed_inbound_message_can_be_stored(sender: str, text: str, external_id: str) -> None:
     body = json.dumps([{"id": external_id, "from": sender, "text": text}]).encode()   # \\udXXX escapes
     [sms] = jsonhooks.parse_inbound(request(body))
-    assert all(storable(value) for value in (sms.sender, sms.text, sms.external_id))
+    assert all(utf8_text(value) for value in (sms.sender, sms.text, sms.external_id))
     # nothing but the lone surrogates changed
     assert len(sms.text) == len(text)
     assert [a for a, b in zip(sms.text, text, strict=True) if a != b] == ["\ufffd"] * sum(
@@ -70,7 +63,7 @@ def test_any_json_inbound_body_is_read_or_refused_400_and_what_is_read_can_be_st
         return
     for sms in messages:
         fields = (sms.sender, sms.text, sms.external_id, sms.recipient, sms.event)
-        assert all(isinstance(value, str) and storable(value) for value in fields)
+        assert all(isinstance(value, str) and utf8_text(value) for value in fields)
         assert sms.sender and sms.external_id and (sms.text or sms.event)
 
 
@@ -83,4 +76,4 @@ def test_any_json_receipt_body_is_read_or_refused_400(body: object) -> None:
         return
     for receipt in receipts:
         assert receipt.status in ("sent", "delivered", "failed")
-        assert storable(receipt.external_id) and storable(receipt.detail)
+        assert utf8_text(receipt.external_id) and utf8_text(receipt.detail)
