@@ -270,12 +270,25 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         path = default
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
+        raw = tomllib.loads(_config_text(path))
+    except ValueError as exc:   # TOMLDecodeError, or an integer of thousands of digits
         raise ConfigError(f"config file {path}: not valid TOML ({exc})") from None
     return build_config(raw, env, source=str(path))
+
+
+def _config_text(path: Path) -> str:
+    """The text of a config file; ConfigError when it is missing, unreadable or not UTF-8."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except OSError as exc:   # a directory, no permission
+        raise ConfigError(f"config file {path}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+                          f"{exc.start}); TOML files are UTF-8") from None
 
 
 def resolve_secrets(

@@ -94,7 +94,7 @@ def host(value: str) -> str | None:
 
 def file_path(value: str) -> str | None:
     """A file path that is not a directory."""
-    if not value.strip():
+    if not value.strip() or "\x00" in value:
         return "a file path such as var/farmer-mailbox.db"
     return "a file path, not a directory" if Path(value).is_dir() else None
 
@@ -114,10 +114,32 @@ def passive_budget(value: float) -> str | None:
     return None if 0 <= value <= 4.5 else "seconds from 0 to 4.5 (WeChat gives up after 5)"
 
 
+INT_LIMIT = 2**63 - 1   # the largest integer SQLite stores
+
+
 def type_name(kind: Any) -> str:
+    """What a value of this field's type looks like, for the error message."""
     return {int: "an integer", float: "a finite number", bool: "true or false", str: "a string"}.get(
         kind, "a list of strings"
     )
+
+
+def _integer(key: str, value: Any) -> int | None:
+    """An int from a TOML integer or the digits of an env var; None when it is no integer.
+
+    ConfigError when it is beyond what SQLite binds: a LIMIT or a count that large would stop serve
+    at its first use, not at start.
+    """
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        digits = value.strip().lstrip("-").lstrip("0")
+        number = int(value) if len(digits) <= 19 else None   # int() refuses 4300 digits and more
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        return None
+    if number is None or abs(number) > INT_LIMIT:
+        raise ConfigError(f"{key}: expected an integer of at most {INT_LIMIT}, got a larger one")
+    return number
 
 
 def coerce(key: str, kind: Any, value: Any) -> Any:
@@ -135,10 +157,9 @@ def coerce(key: str, kind: Any, value: Any) -> Any:
         if isinstance(value, str) and value.lower() in ("1", "true", "yes", "0", "false", "no"):
             return value.lower() in ("1", "true", "yes")
     elif kind is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-            return int(value)
+        whole = _integer(key, value)
+        if whole is not None:
+            return whole
     elif kind is float:
         number: float | None = None
         if isinstance(value, int | float) and not isinstance(value, bool):

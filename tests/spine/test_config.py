@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import fields
 from pathlib import Path
@@ -218,3 +219,51 @@ def test_a_bad_time_zone_stops_check_config_with_the_key_named(tmp_path: Path,
     err = capsys.readouterr().err
     assert err.count("configuration error: service.timezone: expected an IANA time zone") == 2
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"[service]\nport = 1\n# caf\xe9\n", "not UTF-8 text (byte 0xe9 at offset 24)"),
+    (bytes(range(256)), "not UTF-8 text (byte 0x80 at offset 128)"),
+    (None, "cannot read it (Is a directory)"),
+], ids=["latin-1", "binary", "directory"])
+def test_a_config_file_that_is_no_utf8_text_or_a_directory_is_a_clear_error(
+        tmp_path: Path, data: bytes | None, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from farmer_mailbox.cli import main
+
+    path = tmp_path / "config.toml"
+    if data is None:
+        path.mkdir()
+    else:
+        path.write_bytes(data)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(path, env={})
+    assert main(["--config", str(path), "check-config"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"configuration error: config file {path}: ") and "\n" not in err
+
+
+@pytest.mark.parametrize("text", ["99999999999999999999", "9223372036854775808", "-9223372036854775809",
+                                  "9" * 5000, "0" * 30 + "9" * 20])
+def test_an_integer_beyond_what_sqlite_binds_is_refused_at_start(text: str) -> None:
+    with pytest.raises(ConfigError, match=r"outbox\.batch_size: expected an integer of at most 9223372036854775807"):
+        build_config({}, env={"FARMER_MAILBOX_OUTBOX_BATCH_SIZE": text})
+    if len(text) < 100:
+        with pytest.raises(ConfigError, match=r"outbox\.batch_size: expected an integer of at most"):
+            build_config({"outbox": {"batch_size": int(text)}}, env={})
+
+
+def test_the_largest_integer_sqlite_binds_is_accepted() -> None:
+    assert build_config({}, env={"FARMER_MAILBOX_OUTBOX_BATCH_SIZE": "0009223372036854775807"}).outbox.batch_size \
+        == 2**63 - 1
+
+
+def test_a_toml_integer_of_thousands_of_digits_is_invalid_toml(tmp_path: Path) -> None:
+    path = tmp_path / "big.toml"
+    path.write_text("[outbox]\nbatch_size = " + "9" * 5000 + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path, env={})
+
+
+def test_a_database_path_with_a_nul_character_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"service\.database: expected a file path"):
+        build_config({"service": {"database": "var/a\x00b.db"}}, env={})
