@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Mapping
 from aiohttp import web
 
 from farmer_mailbox.clock import Clock
-from farmer_mailbox.config import Config
+from farmer_mailbox.config import Config, ConfigError
 from farmer_mailbox.regions import RegionTree
 from farmer_mailbox.runtime import Runtime
 from farmer_mailbox.serve_lock import serving
@@ -64,7 +64,12 @@ async def _serve(config: Config) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, config.service.host, config.service.port, backlog=LISTEN_BACKLOG)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:   # the port is taken, below 1024 without privileges, or no such address
+        await runner.cleanup()
+        raise ConfigError(f"service.host/port: cannot listen on {config.service.host}:{config.service.port} "
+                          f"({exc.strerror or exc})") from None
     log.info("farmer-mailbox serving on http://%s:%d (config: %s)", config.service.host,
              config.service.port, config.source)
     print(f"farmer-mailbox serving on http://{config.service.host}:{config.service.port}", flush=True)  # noqa: T201

@@ -95,7 +95,7 @@ async def cmd_regions_resolve(args: argparse.Namespace) -> int:
 
 async def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Check the hash chain of the message record; name the first broken entry."""
-    store = await open_store(_config(args).service.database)
+    store = await open_store(_config(args).service.database, must_exist=True)
     try:
         anchored = await store.schema_version() >= HEAD_ANCHOR_MIGRATION   # older files: no anchor yet
         head = await store.record_head() if anchored else NO_ANCHOR
@@ -113,7 +113,7 @@ async def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 async def cmd_audit_tail(args: argparse.Namespace) -> int:
     """Print the latest record entries (ID numbers masked, also in entries stored before 0007)."""
-    store = await open_store(_config(args).service.database)
+    store = await open_store(_config(args).service.database, must_exist=True)
     try:
         for entry in reversed(await store.record_tail(args.n)):
             print(json.dumps({"id": entry.id, "at": to_db(entry.at), "kind": entry.kind,

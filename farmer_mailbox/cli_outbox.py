@@ -45,7 +45,7 @@ async def cmd_outbox_totals(args: argparse.Namespace) -> int:
     config: Config = args.config_obj
     zone = ZoneInfo(config.service.timezone)
     now = SystemClock().now()
-    store = await open_store(config.service.database)
+    store = await open_store(config.service.database, must_exist=True)
     try:
         await store.migrate()
         totals = await store.segment_totals(totals_since(now, args.days, zone), now, zone)

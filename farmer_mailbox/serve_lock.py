@@ -14,6 +14,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from farmer_mailbox.config_values import ConfigError
+
 
 class AlreadyServing(RuntimeError):
     """Another process is serving this database."""
@@ -28,8 +30,11 @@ def lock_path(database: str | Path) -> Path:
 def serving(database: str | Path) -> Iterator[None]:
     """Hold the database's serve lock for the block; raise AlreadyServing if someone else holds it."""
     path = lock_path(database)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:   # a file where the directory should be, no permission
+        raise ConfigError(f"service.database: cannot create the serve lock {path} ({exc.strerror or exc})") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

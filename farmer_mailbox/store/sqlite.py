@@ -71,8 +71,12 @@ async def _connect(path: str) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False,
                                    cached_statements=STATEMENT_CACHE)
     conn.row_factory = aiosqlite.Row
-    for pragma in _PRAGMAS:
-        await conn.execute(pragma)
+    try:
+        for pragma in _PRAGMAS:
+            await conn.execute(pragma)
+    except BaseException:   # not a database: close it, or its thread outlives the event loop
+        await conn.close()
+        raise
     return conn
 
 
@@ -120,12 +124,18 @@ class SqliteStore(WechatReads, UserReads, RegionReads, RecordReads, OutboxReads,
         """Open (creating if missing) the database file and its parent directory."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        writer = await _connect(str(path))
-        await writer.execute("PRAGMA busy_timeout=0")   # waits happen in transaction(), off the event loop
-        await writer.execute("PRAGMA wal_autocheckpoint=0")   # the checkpointer does it, off the loop
-        await writer.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
-        reader = await _connect(str(path))
-        checkpointer = await _connect(str(path))
+        opened: list[aiosqlite.Connection] = []
+        try:
+            for _ in range(3):   # writer, reader, checkpointer
+                opened.append(await _connect(str(path)))
+            writer, reader, checkpointer = opened
+            await writer.execute("PRAGMA busy_timeout=0")   # waits happen in transaction(), off the event loop
+            await writer.execute("PRAGMA wal_autocheckpoint=0")   # the checkpointer does it, off the loop
+            await writer.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
+        except BaseException:
+            for conn in opened:
+                await conn.close()
+            raise
         return cls(str(path), writer, reader, checkpointer)
 
     async def _checkpoint_loop(self, conn: aiosqlite.Connection) -> None:
