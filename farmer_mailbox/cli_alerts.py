@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import IO, Any
 
+from farmer_mailbox import cli_args
 from farmer_mailbox.alerts.costs import local_iso
 from farmer_mailbox.alerts.forms import alert_view, draft_from, param_pairs, parse_when, words
 from farmer_mailbox.alerts.model import FINAL, Alert, Progress, Status
@@ -231,7 +232,8 @@ def _draft_args(parser: argparse.ArgumentParser) -> None:
 def _follow_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--follow", action="store_true",
                         help="live bars (sent, delivered, failed) until the alert is done or cancelled")
-    parser.add_argument("--interval", type=float, default=1.0, help="seconds between refreshes with --follow")
+    parser.add_argument("--interval", type=cli_args.interval, default=1.0,
+                        help="seconds between refreshes with --follow (default 1)")
 
 
 def add_alert_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -249,12 +251,12 @@ def add_alert_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
     listing = alerts.add_parser("list", help="latest alerts")
     listing.add_argument("--status", choices=[s.value for s in Status])
-    listing.add_argument("--limit", type=int, default=30)
+    listing.add_argument("--limit", type=cli_args.count, default=30, help="at most this many (default 30)")
     listing.add_argument("--by", metavar="PHONE", help=_BY_HELP)
     listing.set_defaults(handler="alerts.list")
 
     show = alerts.add_parser("show", help="one alert and its progress")
-    show.add_argument("id", type=int, metavar="ID")
+    show.add_argument("id", type=cli_args.record_id, metavar="ID")
     _follow_args(show)
     show.add_argument("--by", metavar="PHONE", help=_BY_HELP)
     show.set_defaults(handler="alerts.show")
@@ -263,7 +265,7 @@ def add_alert_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
                        ("confirm", "admins: let an alert held over budget go"),
                        ("approve", "approve a pest-calendar draft"), ("discard", "discard a pest-calendar draft")):
         action = alerts.add_parser(name, help=text)
-        action.add_argument("id", type=int, metavar="ID")
+        action.add_argument("id", type=cli_args.record_id, metavar="ID")
         action.add_argument("--by", metavar="PHONE", help=_BY_HELP)
         if name == "cancel":
             action.add_argument("--reason", default="", help="why (recorded)")

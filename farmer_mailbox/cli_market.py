@@ -15,6 +15,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from farmer_mailbox import cli_args
 from farmer_mailbox.cli_users import _actor
 from farmer_mailbox.config import Config
 from farmer_mailbox.gateway_setup import GatewayRouter
@@ -108,15 +109,15 @@ def add_market_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     lst = postings.add_parser("list", help="postings within your area (default: waiting for approval)")
     lst.add_argument("--status", default="pending",
                      choices=["pending", "open", "cancelled", "expired", "hidden", "all"])
-    lst.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    lst.add_argument("--limit", type=cli_args.count, default=100, help="at most this many (default 100)")
     lst.add_argument("--by", metavar="PHONE", help=by_help)
     lst.set_defaults(handler="postings.list")
     approve = postings.add_parser("approve", help="approve a held posting (it is matched at once)")
-    approve.add_argument("id", type=int, help="posting number")
+    approve.add_argument("id", type=cli_args.record_id, help="posting number")
     approve.add_argument("--by", metavar="PHONE", help=by_help)
     approve.set_defaults(handler="postings.approve")
     hide = postings.add_parser("hide", help="take a posting down; the poster is told")
-    hide.add_argument("id", type=int, help="posting number")
+    hide.add_argument("id", type=cli_args.record_id, help="posting number")
     hide.add_argument("--reason", help="why (kept on the message record)")
     hide.add_argument("--by", metavar="PHONE", help=by_help)
     hide.set_defaults(handler="postings.hide")

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from farmer_mailbox import cli_args
 from farmer_mailbox.audit import NO_ANCHOR, verify_rows
 from farmer_mailbox.clock import to_db
 from farmer_mailbox.config import Config
@@ -181,8 +182,8 @@ OPS_COMMANDS: dict[str, Handler] = {
 def add_ops_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the operator subcommands."""
     serve = sub.add_parser("serve", help="run the service (webhooks, API, outbox, scheduler)")
-    serve.add_argument("--host", help="bind address (default from config: 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default from config: 8080)")
+    serve.add_argument("--host", type=cli_args.host, help="bind address (default from config: 127.0.0.1)")
+    serve.add_argument("--port", type=cli_args.port, help="port (default from config: 8080)")
     serve.add_argument("--demo", action="store_true", help="demo mode: demo ID key and demo users")
     serve.set_defaults(handler="serve")
     sub.add_parser("migrate", help="apply database migrations").set_defaults(handler="migrate")
@@ -202,7 +203,7 @@ def add_ops_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     audit.add_parser("verify", help="check the hash chain; name the first broken entry").set_defaults(
         handler="audit.verify")
     tail = audit.add_parser("tail", help="print the latest entries")
-    tail.add_argument("-n", type=int, default=20, help="how many entries (default 20)")
+    tail.add_argument("-n", type=cli_args.count, default=20, help="how many entries (default 20)")
     tail.set_defaults(handler="audit.tail")
 
     sub.add_parser("check-config", help="validate configuration and secrets").set_defaults(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import socket
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from farmer_mailbox import cli_args
 from farmer_mailbox.cli import main
 from tests.helpers import TEST_ENV
 
@@ -73,7 +77,27 @@ def test_reading_commands_do_not_create_a_mistyped_database(
     assert not database.parent.exists()
 
 
-# --- serve ---------------------------------------------------------------------------------------
+# --- numbers in options ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", [
+    ["alerts", "list", "--limit", "-1"], ["alerts", "list", "--limit", "0"], ["alerts", "list", "--limit", BIG],
+    ["alerts", "show", BIG], ["alerts", "show", "-1"], ["alerts", "cancel", BIG], ["alerts", "approve", BIG],
+    ["alerts", "show", "1", "--follow", "--interval", "-1"], ["alerts", "show", "1", "--follow", "--interval", "nan"],
+    ["alerts", "show", "1", "--follow", "--interval", "inf"],
+    ["postings", "list", "--limit", "-5"], ["postings", "list", "--limit", BIG], ["postings", "approve", BIG],
+    ["postings", "hide", BIG], ["audit", "tail", "-n", "-1"], ["audit", "tail", "-n", BIG],
+    ["audit", "tail", "-n", "9" * 5000], ["serve", "--port", "-1"], ["serve", "--port", "99999"],
+    ["serve", "--host", "not a host!"],
+], ids=lambda c: " ".join(c)[:60])
+def test_a_number_out_of_range_is_a_usage_error_naming_the_option(
+        cli_env: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:
+        main(command)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "error: argument " in err and "Traceback" not in err
+
 
 def test_serve_on_a_port_in_use_is_one_line(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as taken:
@@ -95,3 +119,17 @@ def test_serve_with_the_lock_file_blocked_is_one_line(tmp_path: Path, monkeypatc
     assert main(["serve"]) == 2
     assert one_line(capsys.readouterr().err).startswith("configuration error: service.database: cannot create the "
                                                         "serve lock")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.integers(min_value=-(2**70), max_value=2**70).map(str),
+                 st.floats(allow_nan=True, allow_infinity=True).map(str)))
+def test_option_numbers_either_parse_within_range_or_are_refused(text: str) -> None:
+    for parse, low, high in ((cli_args.record_id, 1, 2**63 - 1), (cli_args.count, 1, 2**63 - 1),
+                             (cli_args.port, 1, 65535), (cli_args.interval, 5e-324, 3600)):
+        try:
+            value = parse(text)
+        except argparse.ArgumentTypeError as exc:
+            assert repr(text) in str(exc)
+        else:
+            assert low <= value <= high, (parse, value)
