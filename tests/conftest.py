@@ -66,3 +66,18 @@ async def services(db_path: Path, clock: ManualClock, region_tree: RegionTree) -
     svc = await open_services(make_config(db_path), clock, TEST_ENV, tree=region_tree)
     yield svc
     await svc.close()
+
+
+@pytest.fixture
+def cli_db(tmp_path: Path, region_db_template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The demo population on a copy of the region database, as the CLI's configured database."""
+    from farmer_mailbox.cli import main
+
+    db = tmp_path / "cli.db"
+    shutil.copy(region_db_template, db)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FARMER_MAILBOX_SERVICE_DATABASE", str(db))
+    for key, value in TEST_ENV.items():
+        monkeypatch.setenv(key, value)
+    assert main(["demo"]) == 0
+    return db

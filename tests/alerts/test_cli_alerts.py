@@ -6,7 +6,6 @@ import asyncio
 import io
 import json
 import random
-import shutil
 import sys
 import threading
 from collections.abc import Iterator
@@ -42,16 +41,6 @@ PEST = ["--kind", "pest", "--regions", "龙山镇,横河镇", "--crops", "水稻
         "--param", "advice=选用吡蚜酮等药剂对准稻丛基部喷雾"]
 
 
-@pytest.fixture
-def cli_db(tmp_path: Path, region_db_template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    db = tmp_path / "cli.db"
-    shutil.copy(region_db_template, db)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("FARMER_MAILBOX_SERVICE_DATABASE", str(db))
-    for key, value in TEST_ENV.items():
-        monkeypatch.setenv(key, value)
-    assert main(["demo"]) == 0
-    return db
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

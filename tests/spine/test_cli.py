@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from farmer_mailbox.cli import build_parser, main
-from tests.helpers import TEST_ENV, valid_id
+from tests.helpers import valid_id
 
 
 def all_commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -38,19 +37,9 @@ def test_python_dash_m_runs_the_same_command() -> None:
     assert out.stdout.startswith("farmer-mailbox ")
 
 
-@pytest.fixture
-def cli_env(tmp_path: Path, region_db_template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    db = tmp_path / "cli.db"
-    shutil.copy(region_db_template, db)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("FARMER_MAILBOX_SERVICE_DATABASE", str(db))
-    for key, value in TEST_ENV.items():
-        monkeypatch.setenv(key, value)
-    assert main(["demo"]) == 0
-    return db
 
 
-def test_cli_registration_follows_the_liaisons_scope(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_registration_follows_the_liaisons_scope(cli_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     args = ["users", "add", "--name", "张三", "--id-number", valid_id(serial=61), "--phone", "13700000061"]
     assert main([*args, "--village", "杨高村", "--by", "13900000003"]) == 0
@@ -62,7 +51,7 @@ def test_cli_registration_follows_the_liaisons_scope(cli_env: Path, capsys: pyte
     assert "该村不在您的联络点范围内 (scope.village)" in capsys.readouterr().err
 
 
-def test_cli_csv_import_reports_lines_and_summary(cli_env: Path, tmp_path: Path,
+def test_cli_csv_import_reports_lines_and_summary(cli_db: Path, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     csv = tmp_path / "people.csv"
     csv.write_text("name,id_number,phone,village\n"
@@ -75,7 +64,7 @@ def test_cli_csv_import_reports_lines_and_summary(cli_env: Path, tmp_path: Path,
     assert "imported 1 of 2 rows, 1 refused" in out
 
 
-def test_users_show_masks_phones_for_farmers(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_users_show_masks_phones_for_farmers(cli_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     assert main(["users", "show", "13900000012", "--by", "13900000011"]) == 0
     shown = json.loads(capsys.readouterr().out)
@@ -101,11 +90,11 @@ async def _record_messages(db: Path) -> None:
         await store.close()
 
 
-def test_the_message_record_is_shown_to_staff_in_scope_and_to_the_user(cli_env: Path,
+def test_the_message_record_is_shown_to_staff_in_scope_and_to_the_user(cli_db: Path,
                                                                         capsys: pytest.CaptureFixture[str]) -> None:
     import asyncio
 
-    asyncio.run(_record_messages(cli_env))
+    asyncio.run(_record_messages(cli_db))
     capsys.readouterr()
     for viewer in ("13900000011", "13900000012", "13900000004"):   # himself, another farmer, another point's liaison
         assert main(["users", "show", "13900000011", "--by", viewer]) == 0
@@ -125,7 +114,7 @@ def test_the_message_record_is_shown_to_staff_in_scope_and_to_the_user(cli_env: 
     assert valid_id(serial=91) not in out and "330282********" in out
 
 
-def test_a_gbk_csv_from_excel_is_imported(cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_gbk_csv_from_excel_is_imported(cli_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     gbk = tmp_path / "gbk.csv"
     gbk.write_bytes(("姓名,身份证号,手机号,村名,关注\n"
                      f"张三丰,{valid_id(serial=81)},13700000081,杨高村,葡萄\n"
@@ -141,7 +130,7 @@ HEADER = "姓名,身份证号,手机号,村名\n".encode()
 
 
 @pytest.mark.parametrize("data", [b"\xef\xbb\xbf" + HEADER, HEADER], ids=["utf-8-bom", "utf-8"])
-def test_utf8_csv_with_or_without_bom_is_read(cli_env: Path, tmp_path: Path, data: bytes,
+def test_utf8_csv_with_or_without_bom_is_read(cli_db: Path, tmp_path: Path, data: bytes,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "u.csv"
     path.write_bytes(data + f"张三丰,{valid_id(serial=83)},13700000083,杨高村\n".encode())
@@ -152,7 +141,7 @@ def test_utf8_csv_with_or_without_bom_is_read(cli_env: Path, tmp_path: Path, dat
 
 @pytest.mark.parametrize("data", [b"\xff\xfe\x00bad", b"name,id_number,phone,village\n\x80\xff,1,2,3\n"],
                          ids=["utf-16-ish", "broken-bytes"])
-def test_a_file_in_no_known_encoding_is_one_clear_line_and_exit_2(cli_env: Path, tmp_path: Path, data: bytes,
+def test_a_file_in_no_known_encoding_is_one_clear_line_and_exit_2(cli_db: Path, tmp_path: Path, data: bytes,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "bin.csv"
     path.write_bytes(data)
@@ -162,7 +151,7 @@ def test_a_file_in_no_known_encoding_is_one_clear_line_and_exit_2(cli_env: Path,
     assert err.startswith(f"{path}: not UTF-8 or GBK/GB18030 text") and "\n" not in err
 
 
-def test_a_csv_with_a_nul_byte_is_reported_as_a_bad_row(cli_env: Path, tmp_path: Path,
+def test_a_csv_with_a_nul_byte_is_reported_as_a_bad_row(cli_db: Path, tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "nul.csv"
     path.write_bytes(b"name,id_number,phone,village\n\x00a,b,c,d\n")
@@ -171,7 +160,7 @@ def test_a_csv_with_a_nul_byte_is_reported_as_a_bad_row(cli_env: Path, tmp_path:
     assert "line 2: 姓名应为" in capsys.readouterr().out
 
 
-def test_a_csv_field_beyond_the_csv_limit_is_refused_without_a_traceback(cli_env: Path, tmp_path: Path,
+def test_a_csv_field_beyond_the_csv_limit_is_refused_without_a_traceback(cli_db: Path, tmp_path: Path,
                                                                          capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "huge.csv"
     path.write_text("name,id_number,phone,village\n\"" + "张" * 200_000 + "\",1,2,3\n", encoding="utf-8")
@@ -196,7 +185,7 @@ def test_missing_id_key_outside_demo_mode_stops_start_up(tmp_path: Path, monkeyp
     assert "FARMER_MAILBOX_ID_KEY is not set" in capsys.readouterr().err
 
 
-def test_audited_export_prints_clear_ids_for_admins_only(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_audited_export_prints_clear_ids_for_admins_only(cli_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     assert main(["users", "export", "--reason", "核查", "--by", "13900000002"]) == 1
     assert main(["users", "export", "--reason", "核查", "--by", "13900000001"]) == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import socket
 from pathlib import Path
 
@@ -13,22 +12,10 @@ from hypothesis import strategies as st
 
 from farmer_mailbox import cli_args
 from farmer_mailbox.cli import main
-from tests.helpers import TEST_ENV
 
 BIG = str(2**63)   # one more than SQLite stores
 
 
-@pytest.fixture
-def cli_env(tmp_path: Path, region_db_template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The demo population on a copy of the region database, as the configured database."""
-    db = tmp_path / "cli.db"
-    shutil.copy(region_db_template, db)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("FARMER_MAILBOX_SERVICE_DATABASE", str(db))
-    for key, value in TEST_ENV.items():
-        monkeypatch.setenv(key, value)
-    assert main(["demo"]) == 0
-    return db
 
 
 def one_line(err: str) -> str:
@@ -90,7 +77,7 @@ def test_reading_commands_do_not_create_a_mistyped_database(
     ["serve", "--host", "not a host!"],
 ], ids=lambda c: " ".join(c)[:60])
 def test_a_number_out_of_range_is_a_usage_error_naming_the_option(
-        cli_env: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+        cli_db: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
     capsys.readouterr()
     with pytest.raises(SystemExit) as info:
         main(command)
@@ -99,7 +86,7 @@ def test_a_number_out_of_range_is_a_usage_error_naming_the_option(
     assert "error: argument " in err and "Traceback" not in err
 
 
-def test_serve_on_a_port_in_use_is_one_line(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_on_a_port_in_use_is_one_line(cli_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
