@@ -323,6 +323,8 @@ ERRORS.update({
     "alert.time": "时间格式不对:{text}(如 07:00、2026-07-08 07:00 或 now)",
     "alert.past": "发送时间已过:{when}",
     "alert.expiry": "过期时间须晚于发送时间",
+    "alert.too_far": "发送时间太远:{when}(最多提前{days}天)",
+    "alert.expiry_far": "过期时间太远:最多在发送后{days}天",
     "alert.empty": "没有符合条件的接收人",
 })
 

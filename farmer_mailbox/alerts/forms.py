@@ -22,6 +22,7 @@ from .costs import local_iso
 from .model import TEMPLATES_OF_KIND, Alert, AlertDraft, Kind, Progress, Severity, Status
 from .targeting import parse_roles
 
+YEARS = (1900, 2999)   # the years a written time may name
 _TOMORROW = re.compile(r"^(?:tomorrow|明天|明日)\s*(\d{1,2}[:：]\d{2})$", re.IGNORECASE)
 
 
@@ -53,6 +54,8 @@ def parse_when(text: object, now: datetime, zone: ZoneInfo) -> datetime | None:
         parsed = datetime.fromisoformat(raw.replace("/", "-"))
     except ValueError:
         raise fail("alert.time", text=raw) from None
+    if not YEARS[0] <= parsed.year <= YEARS[1]:   # near year 1 or 9999 a time zone or a day more overflows
+        raise fail("alert.time", text=raw)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
 
 
@@ -75,9 +78,17 @@ def draft_from(fields: Mapping[str, Any], now: datetime, zone: ZoneInfo) -> Aler
         params={str(k): str(v) for k, v in params.items()}, regions=words(fields.get("regions")),
         severity=severity, crops=words(fields.get("crops")), roles=parse_roles(words(fields.get("roles"))),
         send_at=parse_when(fields.get("send_at"), now, zone),
-        expires_at=parse_when(fields.get("expires_at"), now, zone),
+        expires_at=_expiry(fields.get("expires_at"), now, zone),
         note=str(fields.get("note") or ""),
     )
+
+
+def _expiry(text: object, now: datetime, zone: ZoneInfo) -> datetime | None:
+    """An expiry time, None for the default; "now" is no expiry (nothing could be sent)."""
+    when = parse_when(text, now, zone)
+    if when is None and str(text or "").strip():
+        raise fail("alert.expiry")
+    return when
 
 
 def param_pairs(pairs: list[str] | None) -> dict[str, str]:

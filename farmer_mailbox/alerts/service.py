@@ -57,6 +57,8 @@ from .texts import area_name, clean_params, office_name, render_checked, templat
 
 SYSTEM_CHANNEL = "system"
 LATE_GRACE = timedelta(minutes=1)
+MAX_AHEAD = timedelta(days=366)   # an alert scheduled further ahead is a typo in the year
+MAX_EXPIRY = timedelta(hours=8760)   # the longest [alerts] default_expiry_hours allowed
 NOT_SENT = ("sending", "sent", "delivered", "failed", "expired")
 Canonical = Callable[[tuple[str, ...]], tuple[str, ...]]
 
@@ -172,13 +174,20 @@ class AlertService:
         return params
 
     def _times(self, draft: AlertDraft) -> tuple[datetime, datetime]:
+        """When the alert goes and when its unsent copies expire: not in the past, not more than
+        MAX_AHEAD ahead, expiring after it goes and within MAX_EXPIRY of it."""
         now = self.clock.now()
         send_at = draft.send_at or now
         if send_at < now - LATE_GRACE:
             raise fail("alert.past", when=send_at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M"))
+        if send_at > now + MAX_AHEAD:
+            raise fail("alert.too_far", when=send_at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M"),
+                       days=MAX_AHEAD.days)
         expires = draft.expires_at or send_at + timedelta(hours=self.config.alerts.default_expiry_hours)
         if expires <= max(send_at, now):
             raise fail("alert.expiry")
+        if expires > send_at + MAX_EXPIRY:
+            raise fail("alert.expiry_far", days=MAX_EXPIRY.days)
         return send_at, expires
 
     def _quiet_wait(self, send_at: datetime) -> datetime | None:

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from farmer_mailbox.alerts.fanout import Fanout
 from farmer_mailbox.alerts.forms import parse_when, words
@@ -300,3 +302,46 @@ def test_times_and_words() -> None:
             parse_when(bad, now, SH)
     assert words("龙山镇，横河镇、观海卫镇 附海镇") == ("龙山镇", "横河镇", "观海卫镇", "附海镇")
     assert words(["水稻", " "]) == ("水稻",)
+
+
+_WRITTEN_TIMES = st.one_of(
+    st.text(max_size=30),
+    st.datetimes(timezones=st.none() | st.timezones()).map(lambda d: d.isoformat(" ")),
+    st.builds("{:04d}-{:02d}-{:02d} {:02d}:{:02d}{}".format, st.integers(1, 9999), st.integers(1, 12),
+              st.integers(1, 28), st.integers(0, 23), st.integers(0, 59),
+              st.sampled_from(["", "Z", "+14:00", "-12:00", "+08:00", "+23:59", "-23:59"])),
+    st.from_regex(r"\A(明天)?\d{1,2}[:：]\d{2}\Z"),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_WRITTEN_TIMES)
+def test_any_written_time_is_a_time_the_service_can_work_with_or_refused(text: str) -> None:
+    now = datetime(2026, 7, 7, 20, 30, tzinfo=SH)
+    try:
+        when = parse_when(text, now, SH)
+    except ValidationError as exc:
+        assert exc.code == "alert.time"
+        return
+    if when is not None:   # converted, displayed and given its default expiry without overflowing
+        assert when.tzinfo is not None
+        when.astimezone(UTC), when.astimezone(SH), when + timedelta(hours=8760), when - timedelta(days=1)
+
+
+def test_times_beyond_any_sensible_schedule_are_refused(cli_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["alerts", "create", "--kind", "notice", "--regions", "慈溪市龙山镇", "--param", "content=测试通知"]
+    later = (datetime.now(SH) + timedelta(days=400)).strftime("%Y-%m-%d %H:%M")
+    soon = (datetime.now(SH) + timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
+    years = (datetime.now(SH) + timedelta(days=3 * 365)).strftime("%Y-%m-%d %H:%M")
+    for extra, refusal in [
+        (["--at", "9999-12-31 23:59"], "(alert.time)"),                  # was an OverflowError traceback
+        (["--at", "0001-01-01T00:00+14:00"], "(alert.time)"),
+        (["--at", later], f"发送时间太远:{later}(最多提前366天) (alert.too_far)"),
+        (["--at", soon, "--expires", "now"], "过期时间须晚于发送时间 (alert.expiry)"),   # was the default expiry
+        (["--expires", years], "过期时间太远:最多在发送后365天 (alert.expiry_far)"),
+    ]:
+        code, out, err = run([*base, *extra], capsys)
+        assert (code, out) == (1, ""), extra
+        assert err.strip().endswith(refusal) and "Traceback" not in err, (extra, err)
+    code, out, _ = run(["alerts", "list"], capsys)
+    assert (code, out) == (0, "")   # nothing was created
