@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
@@ -48,9 +49,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Arguments that name files: a file name in another encoding is still that file's name.
+PATH_ARGUMENTS = frozenset({"config", "csv", "files", "file", "output", "scratch"})
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def undecodable_argument(args: argparse.Namespace) -> str | None:
+    """Why a text argument cannot be used, when it holds bytes the terminal's encoding could not
+    decode (Python keeps them as lone surrogates, which no database or UTF-8 output can hold)."""
+    for dest, value in sorted(vars(args).items()):
+        for item in value if isinstance(value, list) else [value]:
+            if dest not in PATH_ARGUMENTS and isinstance(item, str) and _SURROGATE.search(item):
+                try:
+                    raw = item.encode(sys.getfilesystemencoding(), "surrogateescape")
+                except UnicodeEncodeError:
+                    raw = item.encode("utf-8", "surrogatepass")
+                return (f"argument {dest}: not UTF-8 text ({raw[:40]!r}); is the terminal set to another "
+                        "encoding, such as GBK? Set it to UTF-8 and type it again")
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
+    problem = undecodable_argument(args)
+    if problem:
+        print(f"farmer-mailbox: error: {problem}", file=sys.stderr)
+        return 2
     try:
         args.config_obj = load_config(args.config)
     except ConfigError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections.abc import Callable, Coroutine
@@ -158,6 +159,8 @@ async def cmd_parse(args: argparse.Namespace) -> int:
     from farmer_mailbox.text.cli import run_parse
 
     places = TreePlaces(await _parse_tree(_config(args)))
+    if isinstance(sys.stdin, io.TextIOWrapper):   # bytes that are no UTF-8 read as U+FFFD, as the webhooks do
+        sys.stdin.reconfigure(errors="replace")
     return run_parse(args, places, sys.stdin, sys.stdout)
 
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +16,10 @@ from hypothesis import strategies as st
 
 from farmer_mailbox import cli_args
 from farmer_mailbox.cli import main
+from tests.helpers import valid_id
 
 BIG = str(2**63)   # one more than SQLite stores
+ROOT = Path(__file__).parents[2]
 
 
 
@@ -120,3 +126,48 @@ def test_option_numbers_either_parse_within_range_or_are_refused(text: str) -> N
             assert repr(text) in str(exc)
         else:
             assert low <= value <= high, (parse, value)
+
+
+# --- text the terminal could not decode ----------------------------------------------------------
+
+GBK_REASON = "核查".encode("gbk").decode("utf-8", "surrogateescape")   # typed in a GBK terminal
+
+
+@pytest.mark.parametrize("command", [
+    ["users", "export", "--reason", GBK_REASON, "--by", "13900000001"],
+    ["users", "token", "13900000001", "--label", "\ud83d"],
+    ["users", "set", "13900000011", "--interests", GBK_REASON],
+    ["points", "add", GBK_REASON, "--villages", "杨高村"],
+    ["alerts", "create", "--kind", "notice", "--regions", "慈溪市龙山镇", "--param", f"content={GBK_REASON}"],
+    ["alerts", "create", "--kind", "notice", "--regions", "慈溪市龙山镇", "--param", "content=通知",
+     "--note", "\udcff"],
+    ["postings", "hide", "1", "--reason", GBK_REASON],
+    ["parse", "--text", GBK_REASON],
+], ids=lambda c: " ".join(c[:2]))
+def test_text_the_terminal_could_not_decode_is_refused_before_anything_is_written(
+        cli_db: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    assert main(["audit", "tail", "-n", "1"]) == 0
+    before = capsys.readouterr().out
+    assert main(command) == 2
+    line = one_line(capsys.readouterr().err)
+    assert line.startswith("farmer-mailbox: error: argument ") and "not UTF-8 text" in line, line
+    assert main(["audit", "tail", "-n", "1"]) == 0
+    assert capsys.readouterr().out == before
+
+
+def test_a_file_name_in_another_encoding_is_still_opened(cli_db: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    name = os.fsdecode("名单.csv".encode("gbk"))   # a file unpacked from a Windows zip
+    (tmp_path / name).write_text(f"name,id_number,phone,village\n张三丰,{valid_id(serial=84)},13700000084,杨高村\n",
+                                 encoding="utf-8")
+    assert main(["users", "import", str(tmp_path / name)]) == 0
+    assert "imported 1 of 1 rows" in capsys.readouterr().out
+
+
+def test_parse_reads_bytes_that_are_no_utf8_as_replacement_characters(cli_db: Path) -> None:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}   # strict, as in any UTF-8 locale but C.UTF-8
+    out = subprocess.run([sys.executable, "-m", "farmer_mailbox", "parse"], input=b"\xff\xfe\xb2\xe2\n\xe5\x8d\x96\n",
+                         capture_output=True, env=env, cwd=ROOT, check=False, timeout=120)
+    assert out.returncode == 0, out.stderr.decode(errors="replace")
+    lines = [json.loads(line) for line in out.stdout.decode("utf-8").splitlines()]
+    assert lines[0]["text"].startswith("\ufffd") and lines[1]["text"] == "卖"
