@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tqdm import tqdm
 
@@ -75,18 +75,48 @@ async def cmd_postings_hide(args: argparse.Namespace) -> int:
     return await _with_market(args, body)
 
 
+class ReplayInputError(Exception):
+    """The replay's input, output or scratch file cannot be used (the message names it)."""
+
+
+def _replay_lines(name: str) -> list[str]:
+    """The lines of the JSONL input (a file, or - for stdin): UTF-8, a BOM dropped."""
+    try:
+        data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    except OSError as exc:
+        raise ReplayInputError(f"cannot read {name}: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ReplayInputError(f"{name}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
+                               "JSON Lines files are UTF-8") from None
+    return text.splitlines(keepends=True)
+
+
+def _replay_output(args: argparse.Namespace) -> IO[str]:
+    """Where the results go, opened before the replay runs so a bad path fails at once."""
+    if args.scratch is not None and args.scratch.exists():
+        raise ReplayInputError(f"--scratch {args.scratch} exists: replay needs a scratch database of its own")
+    if not args.output:
+        return sys.stdout
+    try:
+        return open(args.output, "w", encoding="utf-8")
+    except OSError as exc:
+        raise ReplayInputError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+
+
 async def cmd_replay(args: argparse.Namespace) -> int:
     """Replay a JSONL file of messages through the whole pipeline on a scratch database."""
-    source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
     try:
-        lines = list(tqdm(source, desc="reading", unit="lines", disable=not sys.stderr.isatty()))
-    finally:
-        if source is not sys.stdin:
-            source.close()
-    results = await replay(args.config_obj, tqdm(lines, desc="replaying", unit="msg",
-                                                 disable=not sys.stderr.isatty()), args.scratch)
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+        lines = _replay_lines(args.file)
+        out = _replay_output(args)
+    except ReplayInputError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     try:
+        results = await replay(args.config_obj, tqdm(lines, desc="replaying", unit="msg",
+                                                     disable=not sys.stderr.isatty()), args.scratch)
         for obj in results:
             out.write(json.dumps(obj, ensure_ascii=False) + "\n")
     finally:

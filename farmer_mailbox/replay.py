@@ -3,13 +3,16 @@
 A stable interface for operators who want to see what the current lexicon and rules would do
 before deploying them.
 
-Input, one JSON object per line: {"id", "from", "text", "village"}. `from` is optional: each
-distinct value becomes one registered farmer (a line without it gets a farmer of its own);
-`village` is a village name or 12-digit code, default 杨高村 (慈溪市龙山镇). A farmer has one
-village: it is set by the first line of that `from`; a later line may repeat it (by name or code)
-but naming another village is an error. Messages go in file order through the same inbound path
-the gateways use (inbox, conversation, matching, outbox), with the memory gateway and a clock
-that starts at 10:00 local time and moves one second per message. Nothing goes over the network:
+Input, one JSON object per line, UTF-8 (a BOM is fine): {"id", "from", "text", "village"}; `id`,
+`from` and `village` are strings or whole numbers (null is the same as absent), `text` a string.
+`from` is optional: each distinct value becomes one registered farmer (a line without it gets a
+farmer of its own); `village` is a village name or 12-digit code, default (absent or empty)
+杨高村 (慈溪市龙山镇). A farmer has one village: it is set by the first line of that `from`; a
+later line may repeat it (by name or code) but naming another village is an error. Lone
+surrogates in strings ("\\ud83d", valid JSON but no storable text) become U+FFFD. Messages go
+in file order through the same inbound path the gateways use (inbox, conversation, matching,
+outbox), with the memory gateway and a clock that starts at 10:00 local time and moves one
+second per message. Nothing goes over the network:
 the scratch configuration has no forecast provider and no warning feed (TQ answers that no
 forecast is available).
 
@@ -17,9 +20,10 @@ Output, one JSON object per input line: {"id", "intent", "postings" (as `farmer-
 "matched_with" (ids of earlier lines whose postings this one matched, best first: every match
 the engine found, not only those notified within the caps), "replies" (texts sent back to this
 sender)}; a line that cannot be used gives {"id", "error"} and is not processed (not JSON, no
-text, a village that is unknown, ambiguous or not a village, such as a town, or another village
-for a known `from`). Then one line {"summary": {...}} with counts and timings; `messages` counts
-the lines processed, `farmers` every farmer registered, anonymous lines included.
+text, a field of another type, a village that is unknown, ambiguous or not a village, such as a
+town, or another village for a known `from`). Then one line {"summary": {...}} with counts and
+timings; `messages` counts the lines processed, `farmers` every farmer registered, anonymous
+lines included.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from farmer_mailbox.models import Channel, User
 from farmer_mailbox.runtime import Runtime
 from farmer_mailbox.validation import ValidationError, id_check_digit
 from gateways import GatewaySettings, InboundSms
+from gateways.common import mend_surrogates
 from gateways.memory import MemoryGateway
 
 DEFAULT_VILLAGE = "330282123222"      # 杨高村, 龙山镇, 慈溪市
@@ -125,15 +130,32 @@ async def _farmer(state: _State, key: str | None, village: str | None) -> User:
     return user
 
 
+_JSON_KINDS = {bool: "true or false", float: "a fraction", list: "a list", dict: "an object"}
+
+
+def _word(raw: dict[str, Any], key: str) -> str | None:
+    """A field that names something (id, from, village): a string or a whole number, None when absent
+    or null; LineError for anything else (a list, an object, true, 1.5), which would otherwise be
+    read as its Python spelling or, when empty, as absent."""
+    value = raw.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise LineError(f"{key} must be a string or a whole number, not {_JSON_KINDS.get(type(value), 'that')}")
+
+
 async def _line(state: _State, raw: dict[str, Any], number: int) -> dict[str, Any]:
-    line_id = str(raw.get("id", number))
+    try:
+        line_id = _word(raw, "id") or str(number)
+    except LineError as problem:
+        return {"id": str(number), "error": str(problem)}
     text = raw.get("text")
     if not isinstance(text, str):
         return {"id": line_id, "error": "text missing"}
-    sender = raw.get("from")
     try:
-        user = await _farmer(state, str(sender) if sender is not None else None,
-                             str(raw["village"]) if raw.get("village") else None)
+        sender, village = _word(raw, "from"), _word(raw, "village")
+        user = await _farmer(state, sender, village if village and village.strip() else None)
     except LineError as problem:
         return {"id": line_id, "error": str(problem)}
     services = state.runtime.services
@@ -159,14 +181,21 @@ async def _line(state: _State, raw: dict[str, Any], number: int) -> dict[str, An
 
 
 def read_lines(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """Number the input lines and decode each (a string is the reason a line is unreadable)."""
+    """Number the input lines and decode each (a string is the reason a line is unreadable).
+
+    Lone surrogates ("\\ud83d": valid JSON, but no text SQLite can store) become U+FFFD, as the
+    JSON webhooks mend them.
+    """
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = mend_surrogates(json.loads(line))
         except json.JSONDecodeError as exc:
             yield number, f"not JSON: {exc.msg}"
+            continue
+        except (ValueError, RecursionError) as exc:   # a number of 5000 digits, arrays nested 100000 deep
+            yield number, f"not JSON we can read: {str(exc).split(';')[0]}"
             continue
         yield number, obj if isinstance(obj, dict) else "not a JSON object"
 

@@ -6,10 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from farmer_mailbox import replay as replay_module
 from farmer_mailbox.cli import main
 from farmer_mailbox.config import build_config
-from farmer_mailbox.replay import replay
+from farmer_mailbox.replay import read_lines, replay
 
 LINES = [
     {"id": "s1", "from": "老陈", "text": "卖葡萄苗5000株 每株3元", "village": "子陵村"},
@@ -88,3 +91,115 @@ def test_replay_command_writes_jsonl(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
     assert [line.get("id") for line in lines[:2]] == ["s1", "s2"]
     assert "summary" in lines[-1]
+
+
+# --- hostile input files -----------------------------------------------------------------------
+
+_JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+                            lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(), kids, max_size=3),
+                            max_leaves=8)
+_FIELDS = st.fixed_dictionaries({}, optional={k: _JSON_VALUES for k in ("id", "from", "text", "village")})
+_LINES = st.one_of(
+    st.text(),
+    _FIELDS.map(lambda d: json.dumps(d, ensure_ascii=False)),
+    _FIELDS.map(json.dumps),   # every non-ASCII character escaped, lone surrogates as "\udxxx"
+    st.sampled_from(['{"text": "\\ud83d"}', '{"from": "\\udcff", "text": "x"}', "[" * 5000 + "]" * 5000,
+                     '{"text": "x", "from": ' + "9" * 5000 + "}", "\ufeff{}", "{" * 100000]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_LINES)
+def test_any_line_is_read_as_storable_fields_or_refused_with_a_reason(line: str) -> None:
+    for _, item in read_lines([line]):
+        if isinstance(item, str):
+            assert item.startswith(("not JSON", "not a JSON object"))
+            continue
+        json.dumps(item, ensure_ascii=False).encode("utf-8")   # no lone surrogate left anywhere
+        for key in ("id", "from", "village"):
+            try:
+                word = replay_module._word(item, key)
+            except replay_module.LineError as exc:
+                assert str(exc).startswith(f"{key} must be a string or a whole number, not ")
+            else:
+                assert word is None or isinstance(word, str)
+
+
+async def test_lines_with_fields_of_the_wrong_type_or_lone_surrogates_are_errors_or_mended(tmp_path: Path) -> None:
+    lines = [
+        '{"id": "s", "from": "\\ud83d", "village": "子陵村", "text": "卖葡萄苗5000株\\udcff"}',
+        '{"id": "v", "village": [], "text": "卖葡萄苗800株"}',             # was 杨高村, the default
+        '{"id": "w", "village": {}, "text": "卖葡萄苗800株"}',
+        '{"id": "f", "from": true, "text": "卖葡萄苗800株"}',
+        '{"id": "g", "from": [1], "text": "卖葡萄苗800株"}',
+        '{"id": null, "from": 5, "text": "买葡萄苗"}',                      # was the id "None"
+        '{"id": {"a": 1}, "text": "买葡萄苗"}',
+        '{"id": "\\udcff", "text": "你好"}',
+        "[" * 100000 + "]" * 100000,                                       # was a RecursionError
+        '{"text": "x", "from": ' + "9" * 5000 + "}",                      # was a ValueError
+        '{"id": "c", "village": 330282123222, "from": "5", "text": "卖鸡蛋"}',   # 5 and "5": one farmer
+    ]
+    out = list(await replay(build_config({}, env={}), lines))
+    json.dumps(out, ensure_ascii=False).encode("utf-8")
+    by_id = {o.get("id"): o for o in out if "id" in o}
+    assert by_id["s"]["postings"][0]["product"] == "葡萄苗" and "error" not in by_id["s"]
+    assert by_id["v"] == {"id": "v", "error": "village must be a string or a whole number, not a list"}
+    assert by_id["w"] == {"id": "w", "error": "village must be a string or a whole number, not an object"}
+    assert by_id["f"] == {"id": "f", "error": "from must be a string or a whole number, not true or false"}
+    assert by_id["g"]["error"] == "from must be a string or a whole number, not a list"
+    assert by_id["6"]["intent"] == "buy"
+    assert by_id["7"] == {"id": "7", "error": "id must be a string or a whole number, not an object"}
+    assert by_id["\ufffd"]["intent"] == "other"
+    assert by_id["9"]["error"].startswith("not JSON we can read: maximum recursion depth exceeded")
+    assert by_id["10"]["error"].startswith("not JSON we can read: Exceeds the limit (4300 digits)")
+    assert "error" not in by_id["c"]
+    summary = out[-1]["summary"]
+    assert summary["errors"] == 7 and summary["messages"] == 4 and summary["farmers"] == 3
+
+
+UTF8 = "; JSON Lines files are UTF-8"
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (None, "cannot read {path}: Is a directory"),
+    (b"", None),
+    ('{"id": "a", "text": "卖葡萄"}\n'.encode("gbk"), "{path}: not UTF-8 text (byte 0xc2 on line 1)" + UTF8),
+    (b'{"text": "x"}\n' + bytes(range(256)), "{path}: not UTF-8 text (byte 0x80 on line 3)" + UTF8),
+], ids=["directory", "missing", "gbk", "binary"])
+def test_an_input_file_that_cannot_be_read_is_one_line_and_exit_2(tmp_path: Path, data: bytes | None,
+                                                                  message: str | None,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "in.jsonl"
+    if data is None:
+        path.mkdir()
+    elif message is None:
+        path = tmp_path / "nope.jsonl"
+        message = "cannot read {path}: No such file or directory"
+    else:
+        path.write_bytes(data)
+    assert main(["replay", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", message.format(path=path) + "\n")
+
+
+def test_a_bom_is_not_a_broken_first_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes('\ufeff{"id": "a", "text": "卖葡萄"}\r\n'.encode())   # Notepad's "UTF-8"
+    assert main(["replay", str(path)]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[0])["intent"] == "sell"
+
+
+@pytest.mark.parametrize("where", ["directory", "missing-directory", "scratch-exists"])
+def test_an_output_or_scratch_that_cannot_be_used_is_refused_before_replaying(
+        tmp_path: Path, where: str, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a", "text": "卖葡萄"}\n', encoding="utf-8")
+    existing = tmp_path / "old.db"
+    existing.write_bytes(b"")
+    extra = {"directory": ["--output", str(tmp_path)],
+             "missing-directory": ["--output", str(tmp_path / "no" / "out.jsonl")],
+             "scratch-exists": ["--scratch", str(existing)]}[where]
+    assert main(["replay", str(source), *extra]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"cannot write {extra[1]}: " if where != "scratch-exists" else f"--scratch {existing} exists")
