@@ -105,8 +105,8 @@ def read_region_rows(stream: Iterable[str], source: str = "<file>") -> Iterator[
         raise RegionFileError(f"{source}: expected a header with at least code,name")
     for line_no, row in enumerate(reader, start=2):
         try:
-            code12, level = normalise_code(row["code"])
-            name = row["name"].strip()
+            code12, level = normalise_code(row["code"] or "")   # None: a row shorter than the header
+            name = (row["name"] or "").strip()
             if not name:
                 raise ValueError("empty name")
             parent = _parent_of(row, code12, level)
@@ -129,9 +129,9 @@ def packaged_region_files() -> list[Path]:
 
 
 def count_lines(path: Path) -> int:
-    """Count data rows in a region file (for progress bars)."""
-    with open_region_file(path) as fh:
-        return max(sum(1 for _ in fh) - 1, 0)
+    """Count data rows in a region file (for progress bars; bytes, so any file can be counted)."""
+    with gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb") as fh:
+        return max(sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b"")) - 1, 0)
 
 
 @dataclass(frozen=True, slots=True)
