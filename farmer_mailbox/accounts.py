@@ -119,9 +119,10 @@ class Accounts:
         point_id: int | None = None
         county: str | None = None
         if role is Role.LIAISON:
-            point = await self.store.liaison_point_by_name(form.liaison_point.strip())
-            if point is None and form.liaison_point.strip().isdigit():
-                point = await self.store.liaison_point(int(form.liaison_point))
+            wanted = form.liaison_point.strip()
+            point = await self.store.liaison_point_by_name(wanted)
+            if point is None and wanted.isascii() and wanted.isdigit() and len(wanted) <= 18:   # an id SQLite binds
+                point = await self.store.liaison_point(int(wanted))
             if point is None:
                 raise fail("liaison.point")
             for village in point.villages:

@@ -15,7 +15,7 @@ from farmer_mailbox.models import Channel
 from farmer_mailbox.privacy import mask_ids_in, mask_phones_in
 from farmer_mailbox.scoping import Actor, can_see_phones, can_see_record
 from farmer_mailbox.services import Services, open_services
-from farmer_mailbox.user_import import CsvFormatError, decode_csv, import_users
+from farmer_mailbox.user_import import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, CsvFormatError, decode_csv, import_users
 
 Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -90,12 +90,15 @@ async def cmd_users_import(args: argparse.Namespace) -> int:
         except CsvFormatError as exc:
             print(f"{args.csv}: {exc}", file=sys.stderr)
             return 2
-        with tqdm(total=max(len(lines) - 1, 0), desc="checking rows", unit="rows", file=sys.stderr) as bar:
-            try:
+        try:
+            with tqdm(total=max(len(lines) - 1, 0), desc="checking rows", unit="rows", file=sys.stderr) as bar:
                 report = await import_users(services.accounts, actor, lines, _ticker(bar))
-            except CsvFormatError as exc:
-                print(f"{args.csv}: {exc}", file=sys.stderr)
-                return 2
+        except CsvFormatError as exc:   # after the bar is closed, so the message has a line of its own
+            print(f"{args.csv}: {exc}", file=sys.stderr)
+            return 2
+        if report.ignored:
+            print(f"{args.csv}: ignored column(s) {', '.join(report.ignored)}; the columns read are "
+                  f"{', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}", file=sys.stderr)
         for err in report.errors:
             print(f"line {err.line}: {err.message} ({err.code})")
         print(report.summary())

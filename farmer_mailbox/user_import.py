@@ -47,6 +47,7 @@ class ImportReport:
     rows: int = 0
     imported: int = 0
     errors: list[RowError] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)   # header names that are none of our columns
 
     def summary(self) -> str:
         """One line for people: imported n of m, k refused."""
@@ -76,25 +77,53 @@ def _column(name: str) -> str:
     return HEADER_ALIASES.get(clean, clean.lower())
 
 
-def read_forms(lines: Iterable[str]) -> Iterable[tuple[int, RegistrationForm]]:
-    """Yield (line number, form) for each data row; raise CsvFormatError on a bad header."""
+Row = tuple[int, RegistrationForm | ValidationError]
+
+
+def read_forms(lines: Iterable[str], report: ImportReport | None = None) -> Iterable[Row]:
+    """Yield (line number, form) for each data row, or the reason the row cannot be read; raise
+    CsvFormatError on a bad header. The report learns the columns that are ignored."""
     reader = csv.reader(lines)
     try:
-        yield from _rows(reader)
+        yield from _rows(reader, report or ImportReport())
     except csv.Error as exc:   # a NUL byte, an unclosed quote at the end: not a CSV we can read
         raise CsvFormatError(f"line {reader.line_num}: not readable as CSV ({exc})") from None
 
 
-def _rows(reader: Any) -> Iterable[tuple[int, RegistrationForm]]:
-    header = next(reader, None)
-    if not header:
-        raise CsvFormatError("the file is empty: expected a header line " + ",".join(REQUIRED_COLUMNS))
+def header_columns(header: list[str]) -> list[str]:
+    """Our column names for a header line; CsvFormatError when a needed one is missing or one is
+    named twice (姓名 and name: which one counts?)."""
     columns = [_column(h) for h in header]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
-        raise CsvFormatError(f"missing column(s): {', '.join(missing)} (header: {','.join(header)})")
+        hint = next((f"; the file seems separated by {sep!r}, not commas" for sep in (";", "\t", "|")
+                     if len(header) == 1 and sep in header[0]), "")
+        raise CsvFormatError(f"missing column(s): {', '.join(missing)} (header: {','.join(header)}){hint}")
+    named = [c for c in columns if c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    twice = sorted({c for c in named if named.count(c) > 1})
+    if twice:
+        raise CsvFormatError(f"column(s) named more than once: {', '.join(twice)} (header: {','.join(header)})")
+    return columns
+
+
+def ignored_columns(header: list[str]) -> list[str]:
+    """Header names that are none of ours (a typo such as "interest" would drop that column silently)."""
+    known = set(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+    return [h.strip() for h, c in zip(header, (_column(h) for h in header), strict=True) if c not in known
+            and h.strip().lstrip("\ufeff")]
+
+
+def _rows(reader: Any, report: ImportReport) -> Iterable[Row]:
+    header = next(reader, None)
+    if not header:
+        raise CsvFormatError("the file is empty: expected a header line " + ",".join(REQUIRED_COLUMNS))
+    columns = header_columns(header)
+    report.ignored = ignored_columns(header)
     for values in reader:
         if not any(v.strip() for v in values):
+            continue
+        if any(v.strip() for v in values[len(columns):]):   # shifted by a comma inside a value
+            yield reader.line_num, fail("csv.extra_values")
             continue
         row = dict(zip(columns, values, strict=False))
         interests = tuple(w for w in re.split(r"[;；、,，\s]+", row.get("interests", "")) if w)
@@ -106,8 +135,7 @@ def _rows(reader: Any) -> Iterable[tuple[int, RegistrationForm]]:
 
 
 async def _prepare_all(
-    accounts: Accounts, actor: Actor, forms: Iterable[tuple[int, RegistrationForm]],
-    report: ImportReport, tick: Callable[[int], None],
+    accounts: Accounts, actor: Actor, forms: Iterable[Row], report: ImportReport, tick: Callable[[int], None],
 ) -> list[tuple[int, Prepared]]:
     ready: list[tuple[int, Prepared]] = []
     seen: dict[str, int] = {}
@@ -115,6 +143,8 @@ async def _prepare_all(
         report.rows += 1
         tick(1)
         try:
+            if isinstance(form, ValidationError):
+                raise form
             prepared = await accounts.prepare(actor, form)
             for key in (prepared.new.id_hash, prepared.new.phone):
                 if key in seen:
@@ -132,7 +162,7 @@ async def import_users(
 ) -> ImportReport:
     """Import registrations from CSV lines as `actor`; return the report."""
     report = ImportReport()
-    ready = await _prepare_all(accounts, actor, read_forms(lines), report, tick)
+    ready = await _prepare_all(accounts, actor, read_forms(lines, report), report, tick)
     for start in range(0, len(ready), BATCH):
         async with accounts.store.transaction() as tx:
             for line, prepared in ready[start : start + BATCH]:

@@ -297,6 +297,7 @@ ERRORS: dict[str, str] = {
     "duplicate.id": "身份证号已登记:{masked}(编号{user_id})",
     "duplicate.phone": "手机号已登记:{masked}(编号{user_id})",
     "duplicate.in_file": "与本文件第{line}行的身份证号或手机号重复",
+    "csv.extra_values": "这一行的值比表头的列多:值里有逗号时请加引号",
     "liaison.point": "联络员需指定联络点",
     "officer.county": "农业局人员需指定所属县",
     "user.not_found": "找不到这个用户",

@@ -171,3 +171,28 @@ def test_parse_reads_bytes_that_are_no_utf8_as_replacement_characters(cli_db: Pa
     assert out.returncode == 0, out.stderr.decode(errors="replace")
     lines = [json.loads(line) for line in out.stdout.decode("utf-8").splitlines()]
     assert lines[0]["text"].startswith("\ufffd") and lines[1]["text"] == "卖"
+
+
+# --- users import ----------------------------------------------------------------------------------
+
+def test_columns_the_import_does_not_read_are_named(cli_db: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "typo.csv"
+    path.write_text(f"name,id_number,phone,village,interest\n张三丰,{valid_id(serial=85)},13700000085,杨高村,葡萄\n",
+                    encoding="utf-8")
+    capsys.readouterr()
+    assert main(["users", "import", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert "imported 1 of 1 rows" in out
+    assert one_line(err) == (f"{path}: ignored column(s) interest; the columns read are name, id_number, phone, "
+                             "village, role, interests, liaison_point, county")
+
+
+def test_a_bad_header_is_a_line_of_its_own_not_glued_to_the_progress_bar(cli_db: Path, tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("name,phone\n张三,13700000086\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["users", "import", str(path)]) == 2
+    assert one_line(capsys.readouterr().err) == (f"{path}: missing column(s): id_number, village "
+                                                 "(header: name,phone)")
