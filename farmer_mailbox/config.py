@@ -269,8 +269,9 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
             return build_config({}, env)
         path = default
     path = Path(path)
+    text = _config_text(path)   # outside the try: its ConfigError is a ValueError too
     try:
-        raw = tomllib.loads(_config_text(path))
+        raw = tomllib.loads(text)
     except ValueError as exc:   # TOMLDecodeError, or an integer of thousands of digits
         raise ConfigError(f"config file {path}: not valid TOML ({exc})") from None
     return build_config(raw, env, source=str(path))

@@ -239,7 +239,13 @@ def test_a_config_file_that_is_no_utf8_text_or_a_directory_is_a_clear_error(
         load_config(path, env={})
     assert main(["--config", str(path), "check-config"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith(f"configuration error: config file {path}: ") and "\n" not in err
+    assert err.startswith(f"configuration error: config file {path}: {message}") and "\n" not in err   # unwrapped
+
+
+def test_a_missing_config_file_is_named_as_missing(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "nope.toml", env={})
+    assert str(info.value) == f"config file {tmp_path / 'nope.toml'} does not exist"   # not "not valid TOML (...)"
 
 
 @pytest.mark.parametrize("text", ["99999999999999999999", "9223372036854775808", "-9223372036854775809",
